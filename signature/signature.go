@@ -1,0 +1,141 @@
+// Package signature signs and verifies webhook requests per the Standard
+// Webhooks specification: HMAC-SHA256 over "id.timestamp.body" with a
+// base64 secret prefixed "whsec_", sent as "v1,<base64>" in the
+// webhook-signature header next to webhook-id and webhook-timestamp.
+package signature
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SecretPrefix starts every Slotwire signing secret.
+const SecretPrefix = "whsec_"
+
+// Header names of the Standard Webhooks specification.
+const (
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
+)
+
+// Errors returned by Verify.
+var (
+	ErrMissingHeaders = errors.New("signature: missing webhook-id, webhook-timestamp or webhook-signature header")
+	ErrTimestamp      = errors.New("signature: timestamp outside tolerance")
+	ErrNoMatch        = errors.New("signature: no matching signature")
+	ErrSecret         = errors.New("signature: secret is not valid base64")
+)
+
+// NewSecret returns a fresh secret: "whsec_" and the base64 of 32 random bytes
+// read from rnd.
+func NewSecret(random []byte) string {
+	return SecretPrefix + base64.StdEncoding.EncodeToString(random)
+}
+
+// DecodeSecret returns the key bytes of a secret, with or without its prefix.
+func DecodeSecret(secret string) ([]byte, error) {
+	s := strings.TrimPrefix(secret, SecretPrefix)
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSecret, err)
+	}
+	return key, nil
+}
+
+// ValidateSecret checks a user-supplied secret: "whsec_" followed by base64
+// of 24 to 64 bytes.
+func ValidateSecret(secret string) error {
+	if !strings.HasPrefix(secret, SecretPrefix) {
+		return fmt.Errorf("secret must start with %q", SecretPrefix)
+	}
+	key, err := DecodeSecret(secret)
+	if err != nil {
+		return err
+	}
+	if len(key) < 24 || len(key) > 64 {
+		return fmt.Errorf("secret must encode 24 to 64 bytes, got %d", len(key))
+	}
+	return nil
+}
+
+// Signer signs payloads with one key. It is safe for concurrent use.
+type Signer struct{ key []byte }
+
+// NewSigner decodes secret into a Signer.
+func NewSigner(secret string) (*Signer, error) {
+	key, err := DecodeSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{key: key}, nil
+}
+
+// Sign returns the webhook-signature header value for the message.
+func (s *Signer) Sign(id string, ts time.Time, body []byte) string {
+	return "v1," + base64.StdEncoding.EncodeToString(s.mac(id, ts.Unix(), body))
+}
+
+func (s *Signer) mac(id string, unix int64, body []byte) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(id))
+	m.Write([]byte{'.'})
+	m.Write(strconv.AppendInt(nil, unix, 10))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Sign is a convenience for NewSigner(secret).Sign.
+func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
+	s, err := NewSigner(secret)
+	if err != nil {
+		return "", err
+	}
+	return s.Sign(id, ts, body), nil
+}
+
+// DefaultTolerance is how far a timestamp may be from now in Verify.
+const DefaultTolerance = 5 * time.Minute
+
+// Verify checks a received webhook as a receiver would: the timestamp must be
+// within tolerance of now, and one of the space-separated "v1,<sig>" entries
+// of the signature header must match. Comparison is constant-time.
+func Verify(secret, id, timestamp, sigHeader string, body []byte, now time.Time, tolerance time.Duration) error {
+	if id == "" || timestamp == "" || sigHeader == "" {
+		return ErrMissingHeaders
+	}
+	s, err := NewSigner(secret)
+	if err != nil {
+		return err
+	}
+	unix, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not a Unix time", ErrTimestamp, timestamp)
+	}
+	ts := time.Unix(unix, 0)
+	if tolerance > 0 && (now.Sub(ts) > tolerance || ts.Sub(now) > tolerance) {
+		return ErrTimestamp
+	}
+	want := s.mac(id, unix, body)
+	for _, part := range strings.Split(sigHeader, " ") {
+		version, sig, ok := strings.Cut(part, ",")
+		if !ok || version != "v1" {
+			continue
+		}
+		got, err := base64.StdEncoding.DecodeString(sig)
+		if err != nil {
+			continue
+		}
+		if hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	return ErrNoMatch
+}

@@ -1,0 +1,251 @@
+// Package slotwire holds the domain types of the Slotwire webhook engine:
+// tenants, API keys, endpoints, events, deliveries and attempts, and the
+// errors every other package speaks. It depends on nothing but the standard
+// library; storage, HTTP and delivery live in packages around it.
+package slotwire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Version is reported in the User-Agent of every webhook request.
+var Version = "0.1.0"
+
+// Error codes used in API error bodies.
+const (
+	ECodeNotFound      = "not_found"
+	ECodeInvalid       = "invalid_request"
+	ECodeConflict      = "conflict"
+	ECodeUnauthorized  = "unauthorized"
+	ECodeForbidden     = "forbidden"
+	ECodeTooLarge      = "payload_too_large"
+	ECodeInternal      = "internal"
+	ECodeUnprocessable = "unprocessable"
+)
+
+// Error is an application error with a machine-readable code and a message
+// that is safe to show to the API caller.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with the given code.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrNotFound is returned (wrapped) by stores when a row does not exist or
+// belongs to another tenant.
+var ErrNotFound = &Error{Code: ECodeNotFound, Message: "not found"}
+
+// ErrorCode returns the code of the first *Error in err's chain, or
+// ECodeInternal.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ECodeInternal
+}
+
+// ErrorMessage returns the caller-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// Tenant is a company using Slotwire. Every other object belongs to one.
+type Tenant struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Plan      string    `json:"plan"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// APIKey authenticates a tenant. Only the SHA-256 hash of the secret is stored.
+type APIKey struct {
+	ID        string    `json:"id"`
+	TenantID  string    `json:"tenant_id"`
+	Hash      string    `json:"-"`
+	Prefix    string    `json:"prefix"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Ordering values of an endpoint.
+const (
+	OrderingNone = ""
+	OrderingFIFO = "fifo"
+)
+
+// Endpoint is a receiver subscribed to some event types.
+type Endpoint struct {
+	ID             string            `json:"id"`
+	TenantID       string            `json:"-"`
+	URL            string            `json:"url"`
+	Description    string            `json:"description"`
+	EventTypes     []string          `json:"event_types"`
+	Enabled        bool              `json:"enabled"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
+	Headers        map[string]string `json:"headers"`
+	Secret         string            `json:"-"`
+	// MaxConcurrency bounds the requests in flight to this endpoint (0: default).
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// Ordering is "" (unordered) or "fifo".
+	Ordering string `json:"ordering,omitempty"`
+	// RateLimit is the most requests a second sent to this endpoint (0: none).
+	RateLimit int `json:"rate_limit_per_second,omitempty"`
+	// FailingSince is when the current run of failed attempts began.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// Subscribes reports whether the endpoint wants events of type t. Patterns
+// are exact names, "*" for everything, or a prefix wildcard such as
+// "appointment.*" which matches "appointment.created" and
+// "appointment.booking.created" but not "appointment" itself.
+func (e *Endpoint) Subscribes(t string) bool {
+	for _, p := range e.EventTypes {
+		if MatchEventType(p, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchEventType reports whether pattern p matches event type t.
+func MatchEventType(p, t string) bool {
+	switch {
+	case p == "*":
+		return true
+	case strings.HasSuffix(p, ".*"):
+		return strings.HasPrefix(t, p[:len(p)-1]) && len(t) > len(p)-1
+	default:
+		return p == t
+	}
+}
+
+// ValidateEventTypePattern checks one entry of an endpoint's event_types.
+func ValidateEventTypePattern(p string) error {
+	if p == "*" {
+		return nil
+	}
+	base := strings.TrimSuffix(p, ".*")
+	if err := ValidateEventType(base); err != nil {
+		return Errorf(ECodeInvalid, "event type pattern %q: must be an event type, a prefix ending in \".*\", or \"*\"", p)
+	}
+	return nil
+}
+
+// ValidateEventType checks an event type name: dot-separated segments of
+// letters, digits, '_' and '-', at most 128 bytes.
+func ValidateEventType(t string) error {
+	if t == "" {
+		return Errorf(ECodeInvalid, "type is required")
+	}
+	if len(t) > 128 {
+		return Errorf(ECodeInvalid, "type is longer than 128 bytes")
+	}
+	for _, seg := range strings.Split(t, ".") {
+		if seg == "" {
+			return Errorf(ECodeInvalid, "type %q has an empty segment", t)
+		}
+		for _, r := range seg {
+			ok := r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+			if !ok {
+				return Errorf(ECodeInvalid, "type %q may contain only letters, digits, '_', '-' and '.'", t)
+			}
+		}
+	}
+	return nil
+}
+
+// Event is something that happened, published by a tenant.
+type Event struct {
+	ID             string          `json:"id"`
+	TenantID       string          `json:"-"`
+	Type           string          `json:"type"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	CreatedAt      time.Time       `json:"timestamp"`
+	// Payload is the exact body sent to endpoints (and signed).
+	Payload []byte `json:"-"`
+}
+
+// BuildPayload renders the webhook body for the event: id, type, timestamp
+// (RFC 3339, UTC, millisecond precision) and data.
+func (e *Event) BuildPayload() []byte {
+	b := make([]byte, 0, len(e.Data)+128)
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, e.ID)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, e.Type)
+	b = append(b, `,"timestamp":"`...)
+	b = e.CreatedAt.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, `","data":`...)
+	b = append(b, e.Data...)
+	b = append(b, '}')
+	return b
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	enc, _ := json.Marshal(s)
+	return append(b, enc...)
+}
+
+// Delivery statuses.
+const (
+	StatusPending   = "pending"   // waiting for its next attempt
+	StatusInflight  = "inflight"  // claimed by a node under a lease
+	StatusSucceeded = "succeeded" // a 2xx was received
+	StatusFailed    = "failed"    // retries exhausted, or the endpoint is gone
+)
+
+// ValidStatus reports whether s is a delivery status.
+func ValidStatus(s string) bool {
+	switch s {
+	case StatusPending, StatusInflight, StatusSucceeded, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// Delivery is one event on its way to one endpoint.
+type Delivery struct {
+	ID             string     `json:"id"`
+	TenantID       string     `json:"-"`
+	EndpointID     string     `json:"endpoint_id"`
+	EventID        string     `json:"event_id"`
+	EventType      string     `json:"event_type"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	ReplayOf       string     `json:"replay_of,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	// Seq orders deliveries of one endpoint for FIFO delivery.
+	Seq int64 `json:"-"`
+}
+
+// Attempt is one HTTP request made for a delivery.
+type Attempt struct {
+	DeliveryID   string    `json:"-"`
+	Number       int       `json:"number"`
+	At           time.Time `json:"at"`
+	StatusCode   int       `json:"status_code,omitempty"`
+	DurationMS   int64     `json:"duration_ms"`
+	ResponseBody string    `json:"response_body,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/slotwire/slotwire"
+)
+
+// Dialect hides the few differences between the SQL databases the drivers
+// use, for code outside the drivers that writes its own SQL.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// Rebind rewrites '?' placeholders into the driver's form ($1, $2 …).
+	Rebind(query string) string
+}
+
+// Emit publishes an event from inside an Outbox transaction. The caller
+// fills ID, TenantID, Type, Data and CreatedAt; Emit builds the payload and
+// stores the event and its deliveries in the same transaction.
+type Emit func(e *slotwire.Event) error
+
+// Outbox is implemented by drivers built on database/sql. The scheduling
+// core uses it to write its own rows and the events they cause in one
+// transaction (transactional outbox): a rolled back change emits nothing, a
+// committed one always has its events.
+type Outbox interface {
+	Outbox(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx, d Dialect, emit Emit) error) (OutboxResult, error)
+}
+
+// OutboxResult says what an Outbox transaction published.
+type OutboxResult struct {
+	Events []*slotwire.Event
+	// EndpointIDs have new pending deliveries (to wake the dispatcher).
+	EndpointIDs []string
+}
+
+// Notifier is implemented by drivers that can tell other nodes about new
+// work (PostgreSQL LISTEN/NOTIFY). Without it each node polls.
+type Notifier interface {
+	// NotifyWork announces endpoints with new pending deliveries.
+	NotifyWork(ctx context.Context, endpointIDs []string) error
+	// ListenWork delivers endpoint ids announced by any node until ctx ends.
+	ListenWork(ctx context.Context) (<-chan string, error)
+}
+
+// Locker is implemented by drivers that can elect one node for periodic
+// work (retention, reminders, roll-ups).
+type Locker interface {
+	// TryLock takes the named lock if no other live node holds it. The
+	// lock is held until release is called or the node dies.
+	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
+}
+
+// NowFunc is an injectable clock.
+type NowFunc func() time.Time

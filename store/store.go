@@ -1,0 +1,192 @@
+// Package store defines the storage interface of Slotwire. Every driver
+// (sqlite, postgres) implements Store and passes the shared conformance
+// suite in store/storetest, so callers never know which database they run on.
+//
+// The work queue is in the database: deliveries are claimed under a lease
+// (owner + expiry), never by in-memory state alone, so several nodes can
+// share one database and a node that dies has its claims taken over when the
+// lease runs out.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/slotwire/slotwire"
+)
+
+// Store is everything Slotwire keeps.
+type Store interface {
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// CreateTenant stores a tenant together with its first API key.
+	CreateTenant(ctx context.Context, t *slotwire.Tenant, key *slotwire.APIKey) error
+	// GetTenant returns a tenant or an error wrapping slotwire.ErrNotFound.
+	GetTenant(ctx context.Context, id string) (*slotwire.Tenant, error)
+	// ListTenants returns tenants, oldest first.
+	ListTenants(ctx context.Context) ([]*slotwire.Tenant, error)
+	// CreateAPIKey adds a key to an existing tenant.
+	CreateAPIKey(ctx context.Context, key *slotwire.APIKey) error
+	// TenantByKeyHash returns the tenant owning the API key with that hash.
+	TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error)
+
+	CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
+	GetEndpoint(ctx context.Context, tenantID, id string) (*slotwire.Endpoint, error)
+	// ListEndpoints returns a tenant's endpoints newest first.
+	ListEndpoints(ctx context.Context, tenantID string, p Page) ([]*slotwire.Endpoint, error)
+	// UpdateEndpoint replaces every stored field of the endpoint.
+	UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
+	// DeleteEndpoint removes the endpoint, its deliveries and attempts.
+	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+
+	// Ingest stores a batch of events and their deliveries in one
+	// transaction (group commit) and fills in each item's results.
+	Ingest(ctx context.Context, b *IngestBatch) error
+	GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Event, error)
+
+	// ListDeliveries returns deliveries newest first.
+	ListDeliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*slotwire.Delivery, error)
+	GetDelivery(ctx context.Context, tenantID, id string) (*slotwire.Delivery, error)
+	// ListAttempts returns a delivery's attempts, oldest first.
+	ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]*slotwire.Attempt, error)
+	// DeliveryPayload returns the exact body sent for a delivery.
+	DeliveryPayload(ctx context.Context, tenantID, deliveryID string) ([]byte, error)
+	// Replay creates a new pending delivery of the same event to the same
+	// endpoint, marked as a replay of deliveryID.
+	Replay(ctx context.Context, tenantID, deliveryID, newID string, now time.Time) (*slotwire.Delivery, error)
+
+	// DueEndpoints lists the enabled endpoints that have pending deliveries,
+	// with the time the earliest one is due.
+	DueEndpoints(ctx context.Context) ([]DueEndpoint, error)
+	// Claim leases due pending deliveries of one endpoint to an owner.
+	Claim(ctx context.Context, r ClaimRequest) ([]*Job, error)
+	// Complete records attempts and their outcomes in one transaction and
+	// reports endpoints that were disabled or recovered by them.
+	Complete(ctx context.Context, outcomes []Outcome, now time.Time, disableAfter time.Duration) ([]EndpointTransition, error)
+	// Release puts deliveries leased by owner back to pending, due now. With
+	// no ids it releases every lease the owner holds (used at start-up and
+	// shut-down).
+	Release(ctx context.Context, owner string, ids []string, now time.Time) (int, error)
+	// ReclaimExpired returns to pending every inflight delivery whose lease
+	// ended before now.
+	ReclaimExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+// Page selects a page of a newest-first listing: items with an id lower
+// than Before (when set), at most Limit of them.
+type Page struct {
+	Before string
+	Limit  int
+}
+
+// DeliveryFilter selects deliveries.
+type DeliveryFilter struct {
+	EndpointID string // required
+	Status     string // optional
+	EventID    string // optional
+	Page
+}
+
+// IngestItem is one event of a batch. The caller fills Event (ID,
+// TenantID, Type, Data, IdempotencyKey, CreatedAt, Payload); Ingest fills
+// the results.
+type IngestItem struct {
+	Event *slotwire.Event
+
+	// Duplicate is set when the idempotency key was seen within the
+	// window; Event.ID is then the first event's id and nothing is stored.
+	Duplicate bool
+	// Deliveries counts the deliveries created.
+	Deliveries int
+	// Jobs are the deliveries created already leased to the batch's Owner
+	// (see IngestBatch.Take).
+	Jobs []*Job
+}
+
+// IngestBatch is a group of events committed together.
+type IngestBatch struct {
+	Items []*IngestItem
+	Now   time.Time
+	// IdempotencyWindow is how long an idempotency key is remembered.
+	IdempotencyWindow time.Duration
+	// Take, when not nil, is asked for each delivery created; when it
+	// returns true the delivery is stored inflight, leased to Owner until
+	// LeaseUntil, and handed back as a Job so the caller can send it
+	// without claiming it first. It is called while the transaction is
+	// open and must be fast.
+	Take       func(ep *slotwire.Endpoint) bool
+	Owner      string
+	LeaseUntil time.Time
+}
+
+// DueEndpoint is an endpoint with pending work.
+type DueEndpoint struct {
+	EndpointID string
+	NextAt     time.Time
+}
+
+// ClaimRequest asks for up to Limit due deliveries of one endpoint.
+type ClaimRequest struct {
+	EndpointID string
+	Owner      string
+	Now        time.Time
+	LeaseUntil time.Time
+	Limit      int
+	// FIFO claims only the endpoint's oldest unfinished delivery, and only
+	// when it is pending and due: nothing when it is in flight elsewhere or
+	// waiting for a retry.
+	FIFO bool
+}
+
+// Job is a leased delivery with what is needed to send it.
+type Job struct {
+	Delivery slotwire.Delivery
+	Endpoint slotwire.Endpoint
+	Payload  []byte
+}
+
+// Outcome is the result of one attempt.
+type Outcome struct {
+	DeliveryID string
+	EndpointID string
+	Owner      string
+	Attempt    slotwire.Attempt
+	// Status is StatusSucceeded, StatusPending (retry at NextAttemptAt) or
+	// StatusFailed.
+	Status        string
+	NextAttemptAt time.Time
+	// DisableReason, when set, disables the endpoint (e.g. 410 Gone).
+	DisableReason string
+}
+
+// Transition kinds.
+const (
+	TransitionDisabled  = "disabled"
+	TransitionRecovered = "recovered"
+)
+
+// EndpointTransition reports an endpoint that Complete disabled, or that
+// succeeded after a run of failures.
+type EndpointTransition struct {
+	EndpointID string
+	TenantID   string
+	Kind       string
+	Reason     string
+	At         time.Time
+}
+
+// SchemaError is returned when the database schema is not the version this
+// binary expects.
+type SchemaError struct {
+	Have, Want int
+}
+
+func (e *SchemaError) Error() string {
+	if e.Have > e.Want {
+		return "database schema version is newer than this binary supports: upgrade slotwire"
+	}
+	return "database schema is older than this binary expects: run `slotwire migrate`"
+}
