@@ -4,6 +4,29 @@ import "net/http"
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+
+	s.HandleAdmin("POST /v1/tenants", s.createTenant)
+	s.HandleAdmin("GET /v1/tenants", s.listTenants)
+	s.HandleAdmin("POST /v1/tenants/{id}/api-keys", s.createAPIKey)
+
+	s.HandleTenant("POST /v1/endpoints", s.createEndpoint)
+	s.HandleTenant("GET /v1/endpoints", s.listEndpoints)
+	s.HandleTenant("GET /v1/endpoints/{id}", s.getEndpoint)
+	s.HandleTenant("PATCH /v1/endpoints/{id}", s.patchEndpoint)
+	s.HandleTenant("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
+	s.HandleTenant("GET /v1/endpoints/{id}/secret", s.endpointSecret)
+	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
+
+	s.HandleTenant("POST /v1/events", s.publishEvent)
+	s.HandleTenant("GET /v1/events/{id}", s.getEvent)
+
+	s.HandleTenant("GET /v1/deliveries/{id}", s.getDelivery)
+	s.HandleTenant("GET /v1/deliveries/{id}/payload", s.deliveryPayload)
+	s.HandleTenant("POST /v1/deliveries/{id}/replay", s.replayDelivery)
+
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, errorf("not_found", "no route for %s %s", r.Method, r.URL.Path))
+	})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

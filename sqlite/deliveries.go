@@ -165,7 +165,7 @@ func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, er
 		now := ms(r.Now)
 		var pick string
 		var args []any
-		if r.FIFO {
+		if r.FIFO || ep.Ordering == slotwire.OrderingFIFO {
 			var seq, next int64
 			var status string
 			err := tx.QueryRowContext(ctx, `SELECT seq, status, next_attempt_at FROM deliveries

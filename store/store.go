@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -137,7 +138,8 @@ type ClaimRequest struct {
 	Limit      int
 	// FIFO claims only the endpoint's oldest unfinished delivery, and only
 	// when it is pending and due: nothing when it is in flight elsewhere or
-	// waiting for a retry.
+	// waiting for a retry. An endpoint whose ordering is "fifo" is always
+	// claimed this way, whatever FIFO says.
 	FIFO bool
 }
 
@@ -186,7 +188,7 @@ type SchemaError struct {
 
 func (e *SchemaError) Error() string {
 	if e.Have > e.Want {
-		return "database schema version is newer than this binary supports: upgrade slotwire"
+		return fmt.Sprintf("database schema version %d is newer than this binary supports (%d): upgrade slotwire", e.Have, e.Want)
 	}
-	return "database schema is older than this binary expects: run `slotwire migrate`"
+	return fmt.Sprintf("database schema version %d is older than this binary expects (%d): run `slotwire migrate`", e.Have, e.Want)
 }

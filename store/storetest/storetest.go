@@ -466,6 +466,15 @@ func testClaimFIFO(t *testing.T, s store.Store) {
 	if len(j) != 1 || j[0].Delivery.EventID != evs[1].ID {
 		t.Fatal("fifo did not move on after the head failed for good")
 	}
+	// An endpoint configured for FIFO is claimed in order whatever the
+	// request says.
+	ordered := newEndpoint(t, s, ten, "only.this")
+	ordered.Ordering = slotwire.OrderingFIFO
+	must(t, s.UpdateEndpoint(ctx(), ordered))
+	ingest(t, s, t0, newEvent(ten, "only.this", "", t0), newEvent(ten, "only.this", "", t0))
+	if j := claim(t, s, ordered.ID, "n", t0, 10); len(j) != 1 {
+		t.Fatalf("fifo endpoint: claimed %d at once, want 1", len(j))
+	}
 }
 
 func testLeases(t *testing.T, s store.Store) {

@@ -1,0 +1,213 @@
+// Package client is a Go client for the Slotwire HTTP API. Slotwire's own
+// integration tests use it, so it stays in step with the server.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/api"
+)
+
+// Client talks to one Slotwire server with one token (a tenant API key or
+// the admin token).
+type Client struct {
+	BaseURL string
+	Token   string
+	HTTP    *http.Client
+}
+
+// New returns a client for baseURL (e.g. "http://127.0.0.1:8080").
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: http.DefaultClient}
+}
+
+// Error is an API error answer.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("slotwire: HTTP %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Do sends a request with a JSON body (nil for none) and decodes a JSON
+// answer into out (nil to ignore it). Extra headers may be given.
+func (c *Client) Do(ctx context.Context, method, path string, body, out any, header ...string) error {
+	var rd io.Reader
+	if body != nil {
+		if raw, ok := body.([]byte); ok {
+			rd = bytes.NewReader(raw)
+		} else {
+			b, err := json.Marshal(body)
+			if err != nil {
+				return fmt.Errorf("slotwire: encoding request: %w", err)
+			}
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	if err != nil {
+		return fmt.Errorf("slotwire: %w", err)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("slotwire: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("slotwire: reading answer: %w", err)
+	}
+	if resp.StatusCode >= 400 {
+		var eb api.ErrorBody
+		_ = json.Unmarshal(data, &eb)
+		return &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+	}
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *[]byte:
+		*o = data
+		return nil
+	default:
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("slotwire: decoding answer: %w", err)
+		}
+	}
+	return nil
+}
+
+// CreateTenant creates a tenant (admin token).
+func (c *Client) CreateTenant(ctx context.Context, name, plan string) (*api.TenantWithKey, error) {
+	var t api.TenantWithKey
+	err := c.Do(ctx, http.MethodPost, "/v1/tenants", map[string]string{"name": name, "plan": plan}, &t)
+	return &t, err
+}
+
+// Endpoint is an endpoint as the API shows it.
+type Endpoint = slotwire.Endpoint
+
+// EndpointInput is the body of create and update calls.
+type EndpointInput = api.EndpointInput
+
+// CreateEndpoint creates an endpoint and returns it with its secret.
+func (c *Client) CreateEndpoint(ctx context.Context, in EndpointInput) (*api.EndpointWithSecret, error) {
+	var e api.EndpointWithSecret
+	e.Endpoint = &slotwire.Endpoint{}
+	err := c.Do(ctx, http.MethodPost, "/v1/endpoints", in, &e)
+	return &e, err
+}
+
+// GetEndpoint returns an endpoint.
+func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
+	var e Endpoint
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(id), nil, &e)
+	return &e, err
+}
+
+// ListEndpoints returns a page of endpoints.
+func (c *Client) ListEndpoints(ctx context.Context, cursor string, limit int) (*api.List[*Endpoint], error) {
+	var l api.List[*Endpoint]
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints?"+pageQuery(cursor, limit).Encode(), nil, &l)
+	return &l, err
+}
+
+// UpdateEndpoint changes the fields set in in.
+func (c *Client) UpdateEndpoint(ctx context.Context, id string, in EndpointInput) (*Endpoint, error) {
+	var e Endpoint
+	err := c.Do(ctx, http.MethodPatch, "/v1/endpoints/"+url.PathEscape(id), in, &e)
+	return &e, err
+}
+
+// DeleteEndpoint deletes an endpoint and its delivery log.
+func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, "/v1/endpoints/"+url.PathEscape(id), nil, nil)
+}
+
+// EndpointSecret returns an endpoint's signing secret.
+func (c *Client) EndpointSecret(ctx context.Context, id string) (string, error) {
+	var s struct{ Secret string }
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(id)+"/secret", nil, &s)
+	return s.Secret, err
+}
+
+// Publish sends an event; it returns once the event is durably stored.
+func (c *Client) Publish(ctx context.Context, eventType string, data any, idempotencyKey string) (*api.EventAccepted, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("slotwire: encoding data: %w", err)
+	}
+	var a api.EventAccepted
+	err = c.Do(ctx, http.MethodPost, "/v1/events", api.EventInput{Type: eventType, Data: raw, IdempotencyKey: idempotencyKey}, &a)
+	return &a, err
+}
+
+// GetEvent returns a stored event.
+func (c *Client) GetEvent(ctx context.Context, id string) (*slotwire.Event, error) {
+	var e slotwire.Event
+	err := c.Do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id), nil, &e)
+	return &e, err
+}
+
+// ListDeliveries returns a page of an endpoint's deliveries, newest first,
+// optionally only those with status.
+func (c *Client) ListDeliveries(ctx context.Context, endpointID, status, cursor string, limit int) (*api.List[*slotwire.Delivery], error) {
+	q := pageQuery(cursor, limit)
+	if status != "" {
+		q.Set("status", status)
+	}
+	var l api.List[*slotwire.Delivery]
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries?"+q.Encode(), nil, &l)
+	return &l, err
+}
+
+// GetDelivery returns a delivery with its attempts.
+func (c *Client) GetDelivery(ctx context.Context, id string) (*api.DeliveryDetail, error) {
+	d := api.DeliveryDetail{Delivery: &slotwire.Delivery{}}
+	err := c.Do(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(id), nil, &d)
+	return &d, err
+}
+
+// DeliveryPayload returns the exact bytes sent (and signed) for a delivery.
+func (c *Client) DeliveryPayload(ctx context.Context, id string) ([]byte, error) {
+	var b []byte
+	err := c.Do(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(id)+"/payload", nil, &b)
+	return b, err
+}
+
+// Replay queues a new delivery of the same event to the same endpoint.
+func (c *Client) Replay(ctx context.Context, id string) (*slotwire.Delivery, error) {
+	var d slotwire.Delivery
+	err := c.Do(ctx, http.MethodPost, "/v1/deliveries/"+url.PathEscape(id)+"/replay", nil, &d)
+	return &d, err
+}
+
+func pageQuery(cursor string, limit int) url.Values {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	return q
+}

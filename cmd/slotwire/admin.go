@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/slotwire/slotwire/api"
+	"github.com/slotwire/slotwire/server"
+)
+
+func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: slotwire tenant create --name NAME [--plan PLAN] [--db PATH]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ef := &envFlags{fs: fs}
+	var db, name, plan string
+	ef.String(&db, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
+	fs.StringVar(&name, "name", "", "company name (required)")
+	fs.StringVar(&plan, "plan", "free", "plan")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	st, err := server.OpenStore(ctx, db, !isPostgres(db), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := api.CreateTenant(ctx, st, name, plan, time.Now())
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(t)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ef := &envFlags{fs: fs}
+	var db string
+	ef.String(&db, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	log, _ := newLogger(stderr, "info", "text")
+	st, err := server.OpenStore(ctx, db, true, "", log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "database is up to date:", redactDSN(db))
+	return st.Close()
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/dispatch"
+	"github.com/slotwire/slotwire/server"
+)
+
+func version() string { return slotwire.Version }
+
+// envFlags registers flags whose defaults come from SLOTWIRE_* variables.
+type envFlags struct {
+	fs   *flag.FlagSet
+	errs []string
+}
+
+func (e *envFlags) env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func (e *envFlags) String(p *string, name, env, def, usage string) {
+	e.fs.StringVar(p, name, e.env(env, def), usage+" ($"+env+")")
+}
+
+func (e *envFlags) Bool(p *bool, name, env string, def bool, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(env); ok {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("$%s: %q is not a boolean", env, s))
+		}
+		v = b
+	}
+	e.fs.BoolVar(p, name, v, usage+" ($"+env+")")
+}
+
+func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(env); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("$%s: %q is not a number", env, s))
+		}
+		v = n
+	}
+	e.fs.IntVar(p, name, v, usage+" ($"+env+")")
+}
+
+func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(env); ok {
+		d, err := parseDuration(s)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("$%s: %v", env, err))
+		}
+		v = d
+	}
+	e.fs.Var((*durationValue)(p), name, usage+" ($"+env+")")
+	*p = v
+}
+
+// parseDuration accepts Go durations and a day suffix ("5d").
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 15s, 5m, 2h, 5d)", s)
+	}
+	return d, nil
+}
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) Set(s string) error {
+	v, err := parseDuration(s)
+	*d = durationValue(v)
+	return err
+}
+
+type scheduleValue []time.Duration
+
+func (s *scheduleValue) String() string {
+	var parts []string
+	for _, d := range *s {
+		parts = append(parts, d.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (s *scheduleValue) Set(v string) error {
+	var out []time.Duration
+	for _, p := range strings.Split(v, ",") {
+		d, err := parseDuration(p)
+		if err != nil {
+			return err
+		}
+		if d < 0 {
+			return fmt.Errorf("negative delay %q", p)
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 || len(out) > 50 {
+		return fmt.Errorf("retry schedule needs 1 to 50 delays")
+	}
+	*s = out
+	return nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, o)), nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ef := &envFlags{fs: fs}
+	var cfg server.Config
+	var maxEvent int
+	var logLevel, logFormat string
+	var noMigrate bool
+	schedule := scheduleValue(dispatch.DefaultSchedule)
+	ef.String(&cfg.Addr, "addr", "SLOTWIRE_ADDR", "127.0.0.1:8080", "listen address of the HTTP API")
+	ef.String(&cfg.DB, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
+	ef.String(&cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
+	ef.Bool(&cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
+	ef.Int(&maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
+	ef.String(&cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
+	ef.String(&cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
+	ef.Bool(&noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (default for postgres:// URLs: run `slotwire migrate`)")
+	ef.String(&cfg.SQLiteSynchronous, "sqlite-synchronous", "SLOTWIRE_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL (fsync every commit) or NORMAL")
+	ef.Duration(&cfg.Delivery.Timeout, "delivery-timeout", "SLOTWIRE_DELIVERY_TIMEOUT", 15*time.Second, "timeout of one webhook request")
+	fs.Var(&schedule, "retry-schedule", "comma-separated delays before each attempt ($SLOTWIRE_RETRY_SCHEDULE)")
+	ef.Int(&cfg.Delivery.Concurrency, "endpoint-concurrency", "SLOTWIRE_ENDPOINT_CONCURRENCY", 8, "default requests in flight per endpoint")
+	ef.Int(&cfg.Delivery.MaxInflight, "max-inflight", "SLOTWIRE_MAX_INFLIGHT", 512, "requests in flight on this node, all endpoints together")
+	ef.Duration(&cfg.Delivery.Lease, "lease", "SLOTWIRE_LEASE", 2*time.Minute, "how long claimed work belongs to a node before others may take it")
+	ef.Duration(&cfg.Delivery.PollInterval, "poll-interval", "SLOTWIRE_POLL_INTERVAL", time.Second, "how often the database is checked for due work")
+	ef.Duration(&cfg.Delivery.DisableAfter, "disable-after", "SLOTWIRE_DISABLE_AFTER", 5*24*time.Hour, "disable an endpoint whose every attempt failed for this long")
+	ef.Duration(&cfg.Delivery.DrainTimeout, "drain-timeout", "SLOTWIRE_DRAIN_TIMEOUT", 10*time.Second, "how long shutdown waits for requests in flight")
+	ef.String(&logLevel, "log-level", "SLOTWIRE_LOG_LEVEL", "info", "debug, info, warn or error")
+	ef.String(&logFormat, "log-format", "SLOTWIRE_LOG_FORMAT", "text", "text or json")
+	if v, ok := os.LookupEnv("SLOTWIRE_RETRY_SCHEDULE"); ok {
+		if err := schedule.Set(v); err != nil {
+			ef.errs = append(ef.errs, "$SLOTWIRE_RETRY_SCHEDULE: "+err.Error())
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if len(ef.errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(ef.errs, "; "))
+	}
+	log, err := newLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	cfg.MaxEventBytes = int64(maxEvent)
+	cfg.Delivery.Schedule = schedule
+	cfg.Migrate = !noMigrate && !isPostgres(cfg.DB)
+	cfg.Extensions = extensions()
+	node, err := server.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "slotwire %s listening on %s (db %s)\n", version(), node.URL(), redactDSN(cfg.DB))
+	<-ctx.Done()
+	log.Info("shutting down")
+	return node.Close()
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// redactDSN hides a password in a postgres URL.
+func redactDSN(dsn string) string {
+	if !isPostgres(dsn) {
+		return dsn
+	}
+	at := strings.Index(dsn, "@")
+	scheme := strings.Index(dsn, "://") + 3
+	if at < 0 {
+		return dsn
+	}
+	user := dsn[scheme:at]
+	if i := strings.Index(user, ":"); i >= 0 {
+		user = user[:i] + ":***"
+	}
+	return dsn[:scheme] + user + dsn[at:]
+}

@@ -1,0 +1,163 @@
+package dispatch
+
+import (
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/store"
+)
+
+type queued struct {
+	job        *store.Job
+	leaseUntil time.Time
+}
+
+// lane serves one endpoint. Its fields are guarded by Dispatcher.mu.
+type lane struct {
+	id   string
+	d    *Dispatcher
+	wake chan struct{}
+
+	queue     []queued
+	reserved  int // deliveries being created for this lane by the ingester
+	inflight  int
+	claimable bool   // the database may hold due work
+	wakeGen   uint64 // bumped on every wake, to not lose one during a claim
+	fifo      bool
+	conc      int
+	rate      int
+	nextSend  time.Time
+}
+
+func (l *lane) load() int { return len(l.queue) + l.reserved + l.inflight }
+
+func (l *lane) kick() {
+	l.wakeGen++
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *lane) setEndpoint(ep *slotwire.Endpoint) {
+	l.fifo = ep.Ordering == slotwire.OrderingFIFO
+	l.conc = l.d.concurrency(ep)
+	l.rate = ep.RateLimit
+}
+
+func (l *lane) limit() int {
+	if l.fifo {
+		return 1
+	}
+	return l.conc
+}
+
+// run is the lane's loop: claim when empty, start sends while under the
+// bound, sleep until woken. It ends when the lane has nothing to do.
+func (l *lane) run() {
+	d := l.d
+	defer d.loops.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if d.ctx.Err() != nil {
+			d.mu.Lock()
+			delete(d.lanes, l.id)
+			d.mu.Unlock()
+			return
+		}
+		var wait time.Duration = -1
+
+		d.mu.Lock()
+		needClaim := l.claimable && len(l.queue) == 0 && l.reserved == 0 && l.inflight < l.limit()
+		limit := 2*l.limit() - l.load()
+		gen := l.wakeGen
+		d.mu.Unlock()
+
+		if needClaim {
+			now := d.cfg.Now()
+			jobs, err := d.cfg.Store.Claim(d.ctx, store.ClaimRequest{
+				EndpointID: l.id, Owner: d.cfg.Owner, Now: now, LeaseUntil: d.LeaseUntil(now), Limit: limit, FIFO: l.fifo,
+			})
+			d.mu.Lock()
+			if err != nil {
+				if d.ctx.Err() == nil {
+					d.log.Error("claim failed", "endpoint", l.id, "err", err)
+				}
+				wait = d.cfg.PollInterval
+			} else {
+				if len(jobs) > 0 {
+					l.setEndpoint(&jobs[0].Endpoint)
+				}
+				for _, j := range jobs {
+					l.queue = append(l.queue, queued{job: j, leaseUntil: d.LeaseUntil(now)})
+				}
+				if len(jobs) < limit && l.wakeGen == gen {
+					l.claimable = false
+				}
+			}
+			d.mu.Unlock()
+		}
+
+		d.mu.Lock()
+		now := d.cfg.Now()
+		for len(l.queue) > 0 && l.inflight < l.limit() {
+			if l.rate > 0 && now.Before(l.nextSend) {
+				wait = l.nextSend.Sub(now)
+				break
+			}
+			q := l.queue[0]
+			l.queue[0] = queued{}
+			l.queue = l.queue[1:]
+			if now.Add(d.cfg.Timeout).After(q.leaseUntil) {
+				// Too late to finish inside the lease: leave it to the
+				// reclaimer rather than risk two nodes sending it.
+				continue
+			}
+			if l.rate > 0 {
+				if l.nextSend.Before(now) {
+					l.nextSend = now
+				}
+				l.nextSend = l.nextSend.Add(time.Second / time.Duration(l.rate))
+			}
+			l.inflight++
+			d.sends.Add(1)
+			go d.send(l, q.job)
+		}
+		if l.load() == 0 && !l.claimable {
+			delete(d.lanes, l.id)
+			d.mu.Unlock()
+			return
+		}
+		if len(l.queue) == 0 && l.claimable && l.reserved == 0 && l.inflight < l.limit() && wait < 0 {
+			d.mu.Unlock()
+			continue // claim again at once
+		}
+		d.mu.Unlock()
+
+		if wait >= 0 {
+			timer.Reset(wait)
+		}
+		select {
+		case <-l.wake:
+		case <-timer.C:
+		case <-d.ctx.Done():
+		}
+		if wait >= 0 && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// sent is called (under mu) when a request finished.
+// recorded is called (under mu) when an outcome is in the database.
+func (l *lane) recorded(r *result) {
+	if r.fifo {
+		l.inflight--
+		l.claimable = true
+		l.kick()
+	}
+}
