@@ -2,10 +2,36 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+
+	"github.com/slotwire/slotwire/bench"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("bench: not built yet")
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var scen, jsonPath string
+	var scale float64
+	var pubs int
+	fs.StringVar(&scen, "scenarios", "1,2,3,4,5", "comma-separated scenarios: 1 throughput, 2 latency, 3 isolation, 4 backlog, 5 fan-out")
+	fs.Float64Var(&scale, "scale", 1, "multiply every event count (0.1 for a quick run)")
+	fs.IntVar(&pubs, "publishers", 32, "concurrent publishers (and raw-client workers)")
+	fs.StringVar(&jsonPath, "json", "bench-result.json", "write results as JSON here (empty: don't)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	var list []int
+	for _, s := range strings.Split(scen, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("--scenarios: %q is not a number", s)
+		}
+		list = append(list, n)
+	}
+	_, err := bench.Run(ctx, bench.Options{Scenarios: list, Scale: scale, Publishers: pubs, Out: stdout, JSONPath: jsonPath})
+	return err
 }

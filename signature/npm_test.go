@@ -1,0 +1,63 @@
+package signature
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReferenceLibraryVerifies has the published standardwebhooks npm
+// package verify signatures made by this package. The test command installs
+// it (make test); run `npm ci --prefix signature/testdata/npm` by hand
+// otherwise. Set SLOTWIRE_REQUIRE_NPM=1 to fail rather than skip when it is
+// missing.
+func TestReferenceLibraryVerifies(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "npm")
+	node, err := exec.LookPath("node")
+	_, modErr := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks"))
+	if err != nil || modErr != nil {
+		if os.Getenv("SLOTWIRE_REQUIRE_NPM") != "" {
+			t.Fatalf("node or the standardwebhooks package is missing (node: %v, module: %v)", err, modErr)
+		}
+		t.Skip("node or standardwebhooks not installed; run make test")
+	}
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	now := time.Now()
+	bodies := []string{`{}`, `{"id":"evt_1","type":"appointment.created","data":{"name":"Zoë ✓ \u2028"}}`, strings.Repeat(`{"x":"y"}`, 1)}
+	for i := 0; i < 50; i++ {
+		key := make([]byte, 24+i%9)
+		rand.Read(key)
+		secret := NewSecret(key)
+		body := bodies[i%len(bodies)]
+		if i >= len(bodies) {
+			body = fmt.Sprintf(`{"n":%d,"s":%q}`, i, strings.Repeat("é", i))
+		}
+		id := fmt.Sprintf("evt_%d", i)
+		sig, err := Sign(secret, id, now, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc.Encode(map[string]string{"secret": secret, "id": id, "timestamp": strconv.FormatInt(now.Unix(), 10), "signature": sig, "body": body})
+	}
+	// The spec's own vector, through the reference library too (its
+	// timestamp is old, so it is re-signed at now with the same secret).
+	sig, _ := Sign(vecSecret, vecID, now, []byte(vecBody))
+	enc.Encode(map[string]string{"secret": vecSecret, "id": vecID, "timestamp": strconv.FormatInt(now.Unix(), 10), "signature": sig, "body": vecBody})
+	cmd := exec.Command(node, "verify.mjs")
+	cmd.Dir = dir
+	cmd.Stdin = &in
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok 51") {
+		t.Fatalf("reference library: %v\n%s", err, out)
+	}
+}
