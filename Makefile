@@ -22,8 +22,14 @@ vet:
 test-deps:
 	@bash scripts/test-deps.sh
 
+# One PostgreSQL server for both runs: the whole suite (the postgres
+# package runs the shared conformance suite on it), then the scheduling
+# suite again with PostgreSQL as its store.
 test: vet test-deps
-	SLOTWIRE_REQUIRE_NPM=1 SLOTWIRE_REQUIRE_POSTGRES=1 bash scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 20m ./...
+	SLOTWIRE_REQUIRE_NPM=1 bash scripts/with-postgres.sh sh -c '\
+	  $(GO) test -race -count=1 -timeout 20m ./... && \
+	  $(GO) test -race -count=1 -timeout 10m -tags postgres ./scheduling/'
+
 
 bench: build
 	./slotwire bench

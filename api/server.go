@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -47,9 +48,42 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg  Config
+	log  *slog.Logger
+	mux  *http.ServeMux
+	keys keyCache
+}
+
+// keyCache remembers authenticated API keys briefly, so a busy publisher
+// does not cost a database read per request.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	tenant  *slotwire.Tenant
+	expires time.Time
+}
+
+const keyCacheTTL = 10 * time.Second
+
+func (c *keyCache) get(hash string, now time.Time) *slotwire.Tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[hash]; ok && now.Before(e.expires) {
+		return e.tenant
+	}
+	return nil
+}
+
+func (c *keyCache) put(hash string, t *slotwire.Tenant, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedKey{}
+	}
+	c.m[hash] = cachedKey{tenant: t, expires: now.Add(keyCacheTTL)}
 }
 
 const maxJSONBody = 1 << 20
@@ -97,7 +131,15 @@ func (s *Server) requireTenant(h http.HandlerFunc) http.Handler {
 			WriteError(w, errorf(slotwire.ECodeUnauthorized, "send a tenant API key as 'Authorization: Bearer sk_...'"))
 			return
 		}
-		t, err := s.cfg.Store.TenantByKeyHash(r.Context(), HashKey(key))
+		hash, now := HashKey(key), time.Now()
+		if t := s.keys.get(hash, now); t != nil {
+			h(w, r.WithContext(WithTenant(r.Context(), t)))
+			return
+		}
+		t, err := s.cfg.Store.TenantByKeyHash(r.Context(), hash)
+		if err == nil {
+			s.keys.put(hash, t, now)
+		}
 		if err != nil {
 			if slotwire.ErrorCode(err) == slotwire.ECodeNotFound {
 				WriteError(w, errorf(slotwire.ECodeUnauthorized, "API key is not valid"))

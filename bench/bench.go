@@ -192,6 +192,7 @@ func (r *recv) waitCount(n int64, timeout time.Duration) (time.Time, bool) {
 // ---- slotwire process ----
 
 type node struct {
+	conc int
 	cmd  *exec.Cmd
 	url  string
 	key  string
@@ -223,7 +224,7 @@ func (b *bencher) startNodeIn(ctx context.Context, dir, key string, extra ...str
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	n := &node{cmd: cmd, url: "http://" + addr, dir: dir, http: &http.Client{Transport: &http.Transport{
+	n := &node{conc: b.o.Publishers, cmd: cmd, url: "http://" + addr, dir: dir, http: &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: 1024, MaxIdleConns: 1024}, Timeout: 60 * time.Second}}
 	for i := 0; ; i++ {
 		resp, err := n.http.Get(n.url + "/healthz")
@@ -271,9 +272,12 @@ func (n *node) call(method, path, token string, body, out any) error {
 	return nil
 }
 
+// endpoint creates an endpoint whose concurrency matches the publishers,
+// as the raw client's does.
 func (n *node) endpoint(url string, types []string, enabled bool) (string, error) {
 	var ep struct{ ID string }
-	err := n.call("POST", "/v1/endpoints", n.key, map[string]any{"url": url, "event_types": types, "enabled": enabled}, &ep)
+	err := n.call("POST", "/v1/endpoints", n.key, map[string]any{"url": url, "event_types": types, "enabled": enabled,
+		"max_concurrency": n.conc}, &ep)
 	return ep.ID, err
 }
 

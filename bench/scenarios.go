@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func typeN(i int) string { return fmt.Sprintf("appointment.t%d", i) }
+func typeN(i int) string { return fmt.Sprintf("booking.t%d", i) }
 
 // throughput: scenario 1, N events to 1 endpoint and to 50 endpoints.
 func (b *bencher) throughput(ctx context.Context) ([]Result, error) {
@@ -143,7 +143,7 @@ func (b *bencher) latency(ctx context.Context) ([]Result, error) {
 	if dur < 3*time.Second {
 		dur = 3 * time.Second
 	}
-	accepted, total, err := steady(n, 1000, dur, func(int) string { return "appointment.created" })
+	accepted, total, err := steady(n, 1000, dur, func(int) string { return "booking.created" })
 	if err != nil {
 		return nil, err
 	}
@@ -241,13 +241,13 @@ func (b *bencher) backlog(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	for e := 0; e < eps; e++ {
-		if _, err := api.endpoint(rc.URL(), []string{"appointment.created"}, true); err != nil {
+		if _, err := api.endpoint(rc.URL(), []string{"booking.created"}, true); err != nil {
 			api.stop()
 			return nil, err
 		}
 	}
 	pubStart := time.Now()
-	if _, _, err := publish(api.url, api.key, api.http, events, b.o.Publishers, func(int) string { return "appointment.created" }, nil); err != nil {
+	if _, _, err := publish(api.url, api.key, api.http, events, b.o.Publishers, func(int) string { return "booking.created" }, nil); err != nil {
 		api.stop()
 		return nil, err
 	}
@@ -285,12 +285,12 @@ func (b *bencher) fanout(ctx context.Context) ([]Result, error) {
 	}
 	defer n.stop()
 	for e := 0; e < eps; e++ {
-		if _, err := n.endpoint(rc.URL(), []string{"appointment.created"}, true); err != nil {
+		if _, err := n.endpoint(rc.URL(), []string{"booking.created"}, true); err != nil {
 			return nil, err
 		}
 	}
 	start := time.Now()
-	pubDur, _, err := publish(n.url, n.key, n.http, events, b.o.Publishers, func(int) string { return "appointment.created" }, nil)
+	pubDur, _, err := publish(n.url, n.key, n.http, events, b.o.Publishers, func(int) string { return "booking.created" }, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -262,7 +262,8 @@ func (d *Dispatcher) TryTake(ep *slotwire.Endpoint) bool {
 		return false
 	}
 	l := d.laneLocked(ep.ID)
-	if l.load() >= 2*d.concurrency(ep) {
+	l.conc = d.concurrency(ep)
+	if l.load() >= l.window() {
 		return false
 	}
 	l.reserved++

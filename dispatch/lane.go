@@ -27,6 +27,34 @@ type lane struct {
 	conc      int
 	rate      int
 	nextSend  time.Time
+	// latency is a moving average of request durations; it sizes the
+	// window of work the lane holds leased in memory.
+	latency time.Duration
+}
+
+// maxWindow bounds the deliveries one lane holds leased in memory.
+const maxWindow = 512
+
+// window is how many deliveries the lane may hold (queued, reserved or in
+// flight): enough to keep a fast receiver busy for a quarter of the lease,
+// never more than can be sent well inside the lease.
+func (l *lane) window() int {
+	w := 2 * l.limit()
+	if l.latency > 0 {
+		budget := l.d.cfg.Lease / 4
+		if n := l.limit() * int(budget/l.latency); n > w {
+			w = n
+		}
+	}
+	return min(w, maxWindow)
+}
+
+func (l *lane) observe(d time.Duration) {
+	if l.latency == 0 {
+		l.latency = d
+		return
+	}
+	l.latency = (4*l.latency + d) / 5
 }
 
 func (l *lane) load() int { return len(l.queue) + l.reserved + l.inflight }
@@ -70,7 +98,7 @@ func (l *lane) run() {
 
 		d.mu.Lock()
 		needClaim := l.claimable && len(l.queue) == 0 && l.reserved == 0 && l.inflight < l.limit()
-		limit := 2*l.limit() - l.load()
+		limit := l.window() - l.load()
 		gen := l.wakeGen
 		d.mu.Unlock()
 

@@ -30,12 +30,15 @@ func (d *Dispatcher) send(l *lane, j *store.Job) {
 	case d.global <- struct{}{}:
 	case <-d.sendCtx.Done():
 	}
+	began := time.Now()
 	o := d.attempt(d.sendCtx, j)
+	took := time.Since(began)
 	select {
 	case <-d.global:
 	default:
 	}
 	d.mu.Lock()
+	l.observe(took)
 	if !fifo {
 		l.inflight--
 		l.kick()

@@ -81,10 +81,8 @@ func OpenStore(ctx context.Context, dsn string, migrate bool, sync string, log *
 	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: migrate, Synchronous: sync, Logger: log})
 }
 
-// openPostgres is replaced when the postgres driver is linked in.
-var openPostgres = func(ctx context.Context, dsn string, migrate bool, log *slog.Logger) (store.Store, error) {
-	return nil, errors.New("this build has no PostgreSQL driver")
-}
+// openPostgres opens the PostgreSQL driver (see postgres.go).
+var openPostgres func(ctx context.Context, dsn string, migrate bool, log *slog.Logger) (store.Store, error)
 
 // Start opens everything and starts serving; it returns once the listener
 // is open.

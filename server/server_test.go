@@ -291,7 +291,9 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 	}
 	var body struct {
 		Type string
-		Data struct{ EndpointID string `json:"endpoint_id"` }
+		Data struct {
+			EndpointID string `json:"endpoint_id"`
+		}
 	}
 	json.Unmarshal(ops.Requests()[0].Body, &body)
 	if body.Type != "endpoint.disabled" || body.Data.EndpointID != ep {

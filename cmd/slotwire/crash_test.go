@@ -138,8 +138,12 @@ func TestCrashLosesNothing(t *testing.T) {
 				if i > int64(total) || killed.Load() {
 					return
 				}
-				a, err := c.Publish(ctx, "appointment.created", map[string]any{"n": i}, "")
+				a, err := c.Publish(ctx, "booking.confirmed", map[string]any{"n": i}, "")
 				if err != nil {
+					if !killed.Load() {
+						t.Errorf("publish before the kill: %v", err)
+						killed.Store(true)
+					}
 					continue // the process died under this request: not accepted
 				}
 				accepted.Store(a.ID, true)
@@ -150,7 +154,11 @@ func TestCrashLosesNothing(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.cmd.Wait()
+	if t.Failed() {
+		return
+	}
 	received := rc.Count()
 	n := int(nAccepted.Load())
 	t.Logf("killed after %d accepted events; %d requests had reached the receiver", n, received)

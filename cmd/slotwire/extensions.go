@@ -1,6 +1,24 @@
 package main
 
-import "github.com/slotwire/slotwire/server"
+import (
+	"fmt"
 
-// extensions lists the optional parts linked into this binary.
-func extensions() []server.Extension { return nil }
+	"github.com/slotwire/slotwire/scheduling"
+	"github.com/slotwire/slotwire/server"
+	"github.com/slotwire/slotwire/store"
+)
+
+// extensions lists the optional parts linked into this binary: the
+// scheduling core, whose changes emit events through the store's outbox.
+func extensions() []server.Extension {
+	return []server.Extension{func(n *server.Node) error {
+		ob, ok := n.Store.(store.Outbox)
+		if !ok {
+			return fmt.Errorf("the scheduling core needs a store with an outbox")
+		}
+		svc := scheduling.New(scheduling.Config{Store: ob, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake})
+		svc.Register(n.API)
+		n.AddValidator(scheduling.ValidateEvent)
+		return nil
+	}}
+}

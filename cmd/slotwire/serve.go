@@ -145,7 +145,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef := &envFlags{fs: fs}
 	var cfg server.Config
 	var maxEvent int
-	var logLevel, logFormat string
+	var logLevel, logFormat, debugAddr string
 	var noMigrate bool
 	schedule := scheduleValue(dispatch.DefaultSchedule)
 	ef.String(&cfg.Addr, "addr", "SLOTWIRE_ADDR", "127.0.0.1:8080", "listen address of the HTTP API")
@@ -165,6 +165,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.Duration(&cfg.Delivery.PollInterval, "poll-interval", "SLOTWIRE_POLL_INTERVAL", time.Second, "how often the database is checked for due work")
 	ef.Duration(&cfg.Delivery.DisableAfter, "disable-after", "SLOTWIRE_DISABLE_AFTER", 5*24*time.Hour, "disable an endpoint whose every attempt failed for this long")
 	ef.Duration(&cfg.Delivery.DrainTimeout, "drain-timeout", "SLOTWIRE_DRAIN_TIMEOUT", 10*time.Second, "how long shutdown waits for requests in flight")
+	ef.String(&debugAddr, "debug-addr", "SLOTWIRE_DEBUG_ADDR", "", "serve Go's pprof profiles on this address (off when empty)")
 	ef.String(&logLevel, "log-level", "SLOTWIRE_LOG_LEVEL", "info", "debug, info, warn or error")
 	ef.String(&logFormat, "log-format", "SLOTWIRE_LOG_FORMAT", "text", "text or json")
 	if v, ok := os.LookupEnv("SLOTWIRE_RETRY_SCHEDULE"); ok {
@@ -187,6 +188,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Delivery.Schedule = schedule
 	cfg.Migrate = !noMigrate && !isPostgres(cfg.DB)
 	cfg.Extensions = extensions()
+	if debugAddr != "" {
+		go serveDebug(debugAddr, log)
+	}
 	node, err := server.Start(ctx, cfg)
 	if err != nil {
 		return err

@@ -1,0 +1,309 @@
+package scheduling
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/slotwire/slotwire"
+)
+
+// EventType describes one event type of the catalog: what it means, the
+// scope a receiver needs to get it, the JSON Schema of its data and an
+// example data object (which validates against the schema).
+type EventType struct {
+	Type        string          `json:"type"`
+	Description string          `json:"description"`
+	Scope       string          `json:"scope"`
+	Schema      *Schema         `json:"schema"`
+	Example     json.RawMessage `json:"example"`
+}
+
+// Scopes a receiver (an app with an API key or an endpoint) may hold, with
+// what they cover.
+var Scopes = []struct{ Name, Description string }{
+	{"customers", "customers (customer.*)"},
+	{"events", "appointments and group events with their bookings (appointment.*, group_event.*)"},
+	{"resources", "bookable resources (resource.*)"},
+	{"services", "services (service.*)"},
+	{"company", "the company profile (company.*)"},
+	{"managers", "managers (manager.*)"},
+	{"customer_fields", "customer custom field definitions (customer_field.*)"},
+	{"shifts", "resource shifts (shift.*)"},
+	{"service_groups", "service groups (service_group.*)"},
+	{"notifications", "notifications sent to customers and staff; no scheduling-core event needs it yet"},
+}
+
+const schemaDialect = "https://json-schema.org/draft/2020-12/schema"
+
+var catalog = sync.OnceValue(buildCatalog)
+
+// Catalog returns every event type the scheduling core emits, sorted by
+// type. The result is shared: do not modify it.
+func Catalog() []*EventType { return catalog() }
+
+// LookupEventType returns a catalog entry, or nil.
+func LookupEventType(typ string) *EventType {
+	for _, e := range catalog() {
+		if e.Type == typ {
+			return e
+		}
+	}
+	return nil
+}
+
+// ValidateEvent checks the data of an event against the catalog schema of
+// its type. It returns nil for types that are not in the catalog, and a
+// *slotwire.Error with code invalid_request describing the first violation
+// otherwise.
+func ValidateEvent(eventType string, data []byte) error {
+	e := LookupEventType(eventType)
+	if e == nil {
+		return nil
+	}
+	if err := e.Schema.Validate(data); err != nil {
+		return slotwire.Errorf(slotwire.ECodeInvalid, "%s does not match the schema of %s: %v", "data", eventType, err)
+	}
+	return nil
+}
+
+// Schemas of the objects carried by events.
+var (
+	metaProps = map[string]*Schema{"id": str(), "created_at": dateTime(), "updated_at": dateTime()}
+
+	resourceProps = map[string]*Schema{
+		"name": str(), "kind": enumOf(resourceKinds...), "email": str(),
+		"timezone": describe(str(), "IANA time zone, or empty"), "custom_fields": anyObject(),
+	}
+	shiftProps        = map[string]*Schema{"resource_id": str(), "start": dateTime(), "end": dateTime()}
+	serviceGroupProps = map[string]*Schema{"name": str(), "description": str()}
+	serviceProps      = map[string]*Schema{
+		"name": str(), "duration_minutes": integer(), "price": num(),
+		"currency": describe(str(), "ISO 4217 code"), "service_group_id": nullable(str()),
+	}
+	customerProps = map[string]*Schema{
+		"name": str(), "email": str(), "phone": str(), "locale": str(),
+		"custom_fields": describe(anyObject(), "values keyed by customer field key"),
+	}
+	customerFieldProps = map[string]*Schema{
+		"key": str(), "label": str(), "type": enumOf(fieldTypes...), "options": arrayOf(str()), "required": boolean(),
+	}
+	managerProps = map[string]*Schema{"name": str(), "email": str(), "role": enumOf(managerRoles...)}
+	companyProps = map[string]*Schema{"name": str(), "timezone": str(), "external_id": str(), "updated_at": dateTime()}
+
+	sourceSchema = describe(objectOf(map[string]*Schema{"app": str(), "type": str(), "job_no": str(), "task_no": str()}),
+		"back-office routing (Dime.Scheduler): app, document type, job and task numbers")
+	appointmentProps = map[string]*Schema{
+		"start": dateTime(), "end": dateTime(), "resource_ids": arrayOf(str()),
+		"customer_id": nullable(str()), "service_id": nullable(str()),
+		"location": str(), "subject": str(), "notes": str(), "custom_fields": anyObject(),
+		"origin": enumOf(OriginOnline, OriginManual),
+		"status": enumOf(StatusScheduled, StatusConfirmed, StatusCompleted, StatusCancelled, StatusNoShow),
+		"source": sourceSchema,
+		"cancellation": nullable(objectOf(map[string]*Schema{
+			"reason": str(), "cancelled_by": enumOf(CancelledByCustomer, CancelledByStaff, CancelledBySystem), "cancelled_at": dateTime(),
+		})),
+	}
+	groupEventProps = map[string]*Schema{
+		"name": str(), "start": dateTime(), "end": dateTime(), "capacity": integer(),
+		"resource_ids": arrayOf(str()), "service_id": nullable(str()), "booked": integer(),
+	}
+	bookingProps = map[string]*Schema{
+		"id": str(), "group_event_id": str(), "customer_id": str(), "status": enumOf(BookingBooked, BookingCancelled),
+		"cancelled_at": nullable(dateTime()), "created_at": dateTime(), "updated_at": dateTime(),
+	}
+)
+
+// record returns the schema of a Record with the given field properties.
+func record(fields map[string]*Schema) *Schema {
+	props := map[string]*Schema{}
+	for k, v := range metaProps {
+		props[k] = v
+	}
+	for k, v := range fields {
+		props[k] = v
+	}
+	return objectOf(props)
+}
+
+// previous is the schema of the "previous" member of *.updated events: the
+// old values of the fields that changed.
+func previous(fields map[string]*Schema) *Schema {
+	return describe(&Schema{Type: Types{"object"}, Properties: fields},
+		"old values of the fields that changed (only those)")
+}
+
+func buildCatalog() []*EventType {
+	resource := record(resourceProps)
+	serviceGroup := record(serviceGroupProps)
+	service := record(serviceProps)
+	customer := record(customerProps)
+	shiftEvt := extend(record(shiftProps), map[string]*Schema{"resource": resource}, "resource")
+	serviceEvt := extend(service, map[string]*Schema{"service_group": nullable(serviceGroup)}, "service_group")
+	apptEvt := extend(record(appointmentProps), map[string]*Schema{
+		"customer": nullable(customer), "resources": arrayOf(resource), "service": nullable(service),
+	}, "customer", "resources", "service")
+	gevEvt := extend(record(groupEventProps), map[string]*Schema{
+		"resources": arrayOf(resource), "service": nullable(service),
+	}, "resources", "service")
+	bookingEvt := extend(objectOf(bookingProps), map[string]*Schema{"customer": customer, "group_event": gevEvt}, "customer", "group_event")
+	statusPrev := objectOf(map[string]*Schema{"status": appointmentProps["status"]})
+
+	ex := newExamples()
+	var out []*EventType
+	add := func(typ, scope, desc string, schema *Schema, example any) {
+		schema = func() *Schema { cp := *schema; return &cp }()
+		b, err := json.Marshal(example)
+		if err != nil {
+			panic(fmt.Sprintf("scheduling: example of %s: %v", typ, err))
+		}
+		out = append(out, &EventType{Type: typ, Scope: scope, Description: desc, Schema: schema, Example: b})
+	}
+	crud := func(name, label, scope string, fields map[string]*Schema, evt *Schema, example any, prev map[string]any, note string) {
+		add(name+".created", scope, "A "+label+" was created. Data is the "+label+note+".", evt, example)
+		add(name+".updated", scope, "A "+label+" was changed. Data is the "+label+note+" as it is now, with `previous` holding the old values of the fields that changed.",
+			extend(evt, map[string]*Schema{"previous": previous(fields)}, "previous"), with(example, "previous", prev))
+		add(name+".deleted", scope, "A "+label+" was deleted. Data is the "+label+note+" as it was.", evt, example)
+	}
+	crud("resource", "resource", "resources", resourceProps, resource, ex.resource, map[string]any{"name": "Dr. An Peeters"}, "")
+	crud("shift", "shift", "shifts", shiftProps, shiftEvt, with(ex.shift, "resource", ex.resource),
+		map[string]any{"end": ex.at(8)}, " with its `resource`")
+	crud("service_group", "service group", "service_groups", serviceGroupProps, serviceGroup, ex.group, map[string]any{"description": ""}, "")
+	crud("service", "service", "services", serviceProps, serviceEvt, with(ex.service, "service_group", ex.group),
+		map[string]any{"price": 40}, " with its `service_group` (or null)")
+	crud("customer", "customer", "customers", customerProps, customer, ex.customer, map[string]any{"phone": ""}, "")
+	crud("customer_field", "customer field definition", "customer_fields", customerFieldProps, record(customerFieldProps), ex.field,
+		map[string]any{"label": "Insurer"}, "")
+	crud("manager", "manager", "managers", managerProps, record(managerProps), ex.manager, map[string]any{"role": "staff"}, "")
+	add("company.updated", "company",
+		"The company profile was changed. Data is the profile as it is now, with `previous` holding the old values of the fields that changed.",
+		extend(objectOf(companyProps), map[string]*Schema{"previous": previous(companyProps)}, "previous"),
+		with(ex.company, "previous", map[string]any{"timezone": "UTC"}))
+
+	const apptNote = " Data is the appointment with its `customer`, `resources` and `service` expanded and its `source` routing"
+	add("appointment.created", "events", "An appointment was booked (origin tells online from manual)."+apptNote+".", apptEvt, ex.appt)
+	add("appointment.updated", "events", "Fields of an appointment other than its times changed."+apptNote+", with `previous` holding the old values of the fields that changed.",
+		extend(apptEvt, map[string]*Schema{"previous": previous(appointmentProps)}, "previous"),
+		with(ex.appt, "previous", map[string]any{"notes": ""}))
+	add("appointment.rescheduled", "events", "An appointment moved to another time."+apptNote+", with `previous.start` and `previous.end`.",
+		extend(apptEvt, map[string]*Schema{"previous": objectOf(map[string]*Schema{"start": dateTime(), "end": dateTime()})}, "previous"),
+		with(ex.appt, "previous", map[string]any{"start": ex.at(9), "end": ex.at(9).Add(30 * time.Minute)}))
+	add("appointment.cancelled", "events", "An appointment was cancelled and its resources freed."+apptNote+", with the `reason` and who cancelled it (`cancelled_by`).",
+		extend(apptEvt, map[string]*Schema{"reason": str(), "cancelled_by": appointmentProps["cancellation"].Properties["cancelled_by"], "previous": statusPrev},
+			"reason", "cancelled_by", "previous"),
+		with(ex.cancelled, "reason", "Customer is ill", "cancelled_by", CancelledByCustomer, "previous", map[string]any{"status": StatusConfirmed}))
+	add("appointment.no_show", "events", "The customer did not come to an appointment that has started."+apptNote+", with the previous status.",
+		extend(apptEvt, map[string]*Schema{"previous": statusPrev}, "previous"),
+		with(ex.noShow, "previous", map[string]any{"status": StatusConfirmed}))
+	add("appointment.deleted", "events", "An appointment was deleted."+apptNote+" as it was.", apptEvt, ex.appt)
+
+	const gevNote = " Data is the group event with its `resources` and `service` expanded and `booked` counting the taken seats"
+	add("group_event.created", "events", "A group event (a class, a tour) was created."+gevNote+".", gevEvt, ex.gev)
+	add("group_event.updated", "events", "A group event was changed."+gevNote+", with `previous` holding the old values of the fields that changed.",
+		extend(gevEvt, map[string]*Schema{"previous": previous(groupEventProps)}, "previous"),
+		with(ex.gev, "previous", map[string]any{"capacity": 10}))
+	add("group_event.deleted", "events", "A group event was deleted (its booked seats are cancelled first, each with a group_event.booking.cancelled)."+gevNote+" as it was.", gevEvt, ex.gev)
+	const bkNote = " Data is the booking with its `customer` and `group_event` expanded"
+	add("group_event.booking.created", "events", "A customer took a seat on a group event."+bkNote+".", bookingEvt, with(ex.booking, "customer", ex.customer, "group_event", ex.gev))
+	add("group_event.booking.cancelled", "events", "A seat on a group event was cancelled (by staff, or by the system when the group event was deleted)."+bkNote+", with `cancelled_by`.",
+		extend(bookingEvt, map[string]*Schema{"cancelled_by": enumOf(CancelledByStaff, CancelledBySystem)}, "cancelled_by"),
+		with(ex.bookingCancelled, "customer", ex.customer, "group_event", ex.gev, "cancelled_by", CancelledByStaff))
+	add("group_event.booking.rebooked", "events", "A seat was moved to another group event."+bkNote+" (the new one), with `previous.group_event_id` and `previous.group_event`.",
+		extend(bookingEvt, map[string]*Schema{"previous": objectOf(map[string]*Schema{"group_event_id": str(), "group_event": gevEvt})}, "previous"),
+		with(ex.rebooked, "customer", ex.customer, "group_event", ex.gev2, "previous", map[string]any{"group_event_id": ex.gev.ID, "group_event": ex.gev}))
+
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	for _, e := range out {
+		e.Schema = func() *Schema { cp := *e.Schema; cp.Dollar = schemaDialect; return &cp }()
+	}
+	return out
+}
+
+// examples are realistic sample objects, built with the same types the
+// events are built from.
+type examples struct {
+	t0                        time.Time
+	resource                  *Resource
+	shift                     *Shift
+	group                     *ServiceGroup
+	service                   *ServiceObj
+	customer                  *Customer
+	field                     *CustomerField
+	manager                   *Manager
+	company                   *Company
+	appt, cancelled, noShow   *AppointmentView
+	gev, gev2                 *GroupEventView
+	booking, bookingCancelled *Booking
+	rebooked                  *Booking
+}
+
+func (x *examples) at(hour int) time.Time {
+	return time.Date(2026, 3, 2, hour, 0, 0, 0, time.UTC)
+}
+
+func newExamples() *examples {
+	x := &examples{}
+	created := time.Date(2026, 2, 20, 14, 30, 0, 0, time.UTC)
+	id := func(prefix, s string) string { return prefix + "01JN8Y3QK4" + s }
+	x.resource = &Resource{ID: id(PrefixResource, "R2V7M9XH3TFQ1ZB5"), CreatedAt: created, UpdatedAt: created, Fields: ResourceFields{
+		Name: "Dr. An Peeters", Kind: "person", Email: "an.peeters@example.com", Timezone: "Europe/Brussels",
+		CustomFields: map[string]any{"speciality": "physiotherapy"},
+	}}
+	x.shift = &Shift{ID: id(PrefixShift, "S8W1C4D6E2G7H9J0"), CreatedAt: created, UpdatedAt: created, Fields: ShiftFields{
+		ResourceID: x.resource.ID, Start: x.at(8), End: x.at(17),
+	}}
+	x.group = &ServiceGroup{ID: id(PrefixServiceGroup, "G3K5N7P9Q1R2S4T6"), CreatedAt: created, UpdatedAt: created, Fields: ServiceGroupFields{
+		Name: "Physiotherapy", Description: "Treatments by our physiotherapists",
+	}}
+	gid := x.group.ID
+	x.service = &ServiceObj{ID: id(PrefixService, "V6W8X0Y2Z4A6B8C0"), CreatedAt: created, UpdatedAt: created, Fields: ServiceFields{
+		Name: "Intake consultation", DurationMinutes: 45, Price: 45.5, Currency: "EUR", ServiceGroupID: &gid,
+	}}
+	x.customer = &Customer{ID: id(PrefixCustomer, "C1D3E5F7G9H1J3K5"), CreatedAt: created, UpdatedAt: created, Fields: CustomerFields{
+		Name: "Jan Janssens", Email: "jan.janssens@example.com", Phone: "+32 470 12 34 56", Locale: "nl-BE",
+		CustomFields: map[string]any{"insurer": "CM", "newsletter": true},
+	}}
+	x.field = &CustomerField{ID: id(PrefixCustomerField, "F2G4H6J8K0M2N4P6"), CreatedAt: created, UpdatedAt: created, Fields: CustomerFieldFields{
+		Key: "insurer", Label: "Health insurer", Type: "select", Options: []string{"CM", "Helan", "Solidaris"}, Required: false,
+	}}
+	x.manager = &Manager{ID: id(PrefixManager, "M5N7P9Q1R3S5T7V9"), CreatedAt: created, UpdatedAt: created, Fields: ManagerFields{
+		Name: "Els Maes", Email: "els.maes@example.com", Role: "admin",
+	}}
+	x.company = &Company{Name: "Kine Centrum Gent", Timezone: "Europe/Brussels", ExternalID: "DS-1042", UpdatedAt: created}
+	cid, sid := x.customer.ID, x.service.ID
+	appt := &Appointment{ID: id(PrefixAppointment, "A7B9C1D3E5F7G9H1"), CreatedAt: created, UpdatedAt: created, AppointmentInput: AppointmentInput{
+		Start: x.at(10), End: x.at(10).Add(45 * time.Minute), ResourceIDs: []string{x.resource.ID},
+		CustomerID: &cid, ServiceID: &sid, Location: "Room 2", Subject: "Intake Jan Janssens", Notes: "Knee pain since January",
+		CustomFields: map[string]any{"referral": "GP"}, Origin: OriginOnline, Status: StatusConfirmed,
+		Source: Source{App: "BC", Type: "SERVICE", JobNo: "SO-10023", TaskNo: "10000"},
+	}}
+	view := func(a *Appointment) *AppointmentView {
+		return &AppointmentView{Appointment: a, Customer: x.customer, Resources: []*Resource{x.resource}, Service: x.service}
+	}
+	x.appt = view(appt)
+	c := *appt
+	c.Status = StatusCancelled
+	c.Cancellation = &Cancellation{Reason: "Customer is ill", CancelledBy: CancelledByCustomer, CancelledAt: created.Add(time.Hour)}
+	c.UpdatedAt = c.Cancellation.CancelledAt
+	x.cancelled = view(&c)
+	n := *appt
+	n.Status, n.UpdatedAt = StatusNoShow, x.at(11)
+	x.noShow = view(&n)
+	gev := func(suffix string, day int) *GroupEventView {
+		return &GroupEventView{GroupEvent: &GroupEvent{ID: id(PrefixGroupEvent, suffix), CreatedAt: created, UpdatedAt: created, Booked: 7,
+			GroupEventInput: GroupEventInput{Name: "Back school", Start: x.at(18).AddDate(0, 0, day), End: x.at(19).AddDate(0, 0, day),
+				Capacity: 12, ResourceIDs: []string{x.resource.ID}, ServiceID: &sid}},
+			Resources: []*Resource{x.resource}, Service: x.service}
+	}
+	x.gev, x.gev2 = gev("E4F6G8H0J2K4M6N8", 0), gev("E5F7G9H1J3K5M7N9", 7)
+	x.booking = &Booking{ID: id(PrefixBooking, "B6C8D0E2F4G6H8J0"), GroupEventID: x.gev.ID, CustomerID: x.customer.ID,
+		Status: BookingBooked, CreatedAt: created, UpdatedAt: created}
+	cancelledAt := created.Add(2 * time.Hour)
+	x.bookingCancelled = &Booking{ID: x.booking.ID, GroupEventID: x.gev.ID, CustomerID: x.customer.ID,
+		Status: BookingCancelled, CancelledAt: &cancelledAt, CreatedAt: created, UpdatedAt: cancelledAt}
+	x.rebooked = &Booking{ID: x.booking.ID, GroupEventID: x.gev2.ID, CustomerID: x.customer.ID,
+		Status: BookingBooked, CreatedAt: created, UpdatedAt: cancelledAt}
+	return x
+}
