@@ -261,7 +261,13 @@ func (d *Dispatcher) TryTake(ep *slotwire.Endpoint) bool {
 	if d.ctx == nil || d.ctx.Err() != nil {
 		return false
 	}
-	l := d.laneLocked(ep.ID)
+	l, created := d.lanes[ep.ID]
+	if !created {
+		// A lane started for handed-over work has nothing to claim yet;
+		// older pending work is found by the poller.
+		l = d.laneLocked(ep.ID)
+		l.claimable = false
+	}
 	l.conc = d.concurrency(ep)
 	if l.load() >= l.window() {
 		return false

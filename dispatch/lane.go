@@ -30,7 +30,12 @@ type lane struct {
 	// latency is a moving average of request durations; it sizes the
 	// window of work the lane holds leased in memory.
 	latency time.Duration
+	// idleSince is when the lane ran out of work; it ends after laneIdle.
+	idleSince time.Time
 }
+
+// laneIdle is how long an idle lane waits for more work before ending.
+const laneIdle = 5 * time.Second
 
 // maxWindow bounds the deliveries one lane holds leased in memory.
 const maxWindow = 512
@@ -153,9 +158,19 @@ func (l *lane) run() {
 			go d.send(l, q.job)
 		}
 		if l.load() == 0 && !l.claimable {
-			delete(d.lanes, l.id)
-			d.mu.Unlock()
-			return
+			if l.idleSince.IsZero() {
+				l.idleSince = now
+			}
+			if now.Sub(l.idleSince) >= laneIdle {
+				delete(d.lanes, l.id)
+				d.mu.Unlock()
+				return
+			}
+			if wait < 0 || wait > laneIdle {
+				wait = laneIdle
+			}
+		} else {
+			l.idleSince = time.Time{}
 		}
 		if len(l.queue) == 0 && l.claimable && l.reserved == 0 && l.inflight < l.limit() && wait < 0 {
 			d.mu.Unlock()

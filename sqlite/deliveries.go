@@ -80,7 +80,7 @@ func (db *DB) ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]
 		return nil, err
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT number, at, status_code, duration_ms, response_body, error
-		FROM attempts WHERE delivery_id = ? ORDER BY id`, deliveryID)
+		FROM attempts WHERE delivery_id = ? ORDER BY at, number`, deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list attempts: %w", err)
 	}
@@ -151,10 +151,21 @@ func (db *DB) DueEndpoints(ctx context.Context) ([]store.DueEndpoint, error) {
 	return out, rows.Err()
 }
 
-// Claim leases due deliveries of one endpoint.
+// Claim leases due deliveries of one endpoint. A read on the reader pool
+// first checks that there is something to claim, so an empty claim never
+// takes the write lock.
 func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, error) {
+	var one int
+	err := db.r.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? LIMIT 1`,
+		r.EndpointID, ms(r.Now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
 	var jobs []*store.Job
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		ep, err := scanEndpoint(tx.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE id = ? AND enabled = 1`, r.EndpointID))
 		if errors.Is(err, slotwire.ErrNotFound) {
 			return nil
@@ -230,7 +241,7 @@ func (db *DB) Complete(ctx context.Context, outcomes []store.Outcome, now time.T
 	var trans []store.EndpointTransition
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		trans = trans[:0]
-		insAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
+		insAttempt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
 			SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("sqlite: complete: %w", err)
@@ -335,7 +346,7 @@ func (db *DB) Release(ctx context.Context, owner string, ids []string, now time.
 // ReclaimExpired frees leases that ran out.
 func (db *DB) ReclaimExpired(ctx context.Context, now time.Time) (int, error) {
 	res, err := db.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ?
-		WHERE status = 'inflight' AND lease_until < ?`, ms(now), ms(now))
+		WHERE status IN ('pending', 'inflight') AND status = 'inflight' AND lease_until < ?`, ms(now), ms(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: reclaim: %w", err)
 	}

@@ -42,7 +42,6 @@ CREATE TABLE events (
     created_at      INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX events_idempotency ON events (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE INDEX events_tenant ON events (tenant_id, id);
 
 CREATE TABLE deliveries (
     seq              INTEGER PRIMARY KEY,     -- insertion order, for FIFO endpoints
@@ -64,18 +63,19 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_open ON deliveries (endpoint_id, seq) WHERE status IN ('pending', 'inflight');
-CREATE INDEX deliveries_lease ON deliveries (lease_until) WHERE status = 'inflight';
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id);
-CREATE INDEX deliveries_event ON deliveries (event_id);
 
+-- Every index on deliveries costs on the hot path (one insert and one
+-- update per delivery), so there are only the ones queries need: leases
+-- are reclaimed by scanning deliveries_open, which holds only unfinished
+-- work.
 CREATE TABLE attempts (
-    id            INTEGER PRIMARY KEY,
     delivery_id   TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
     number        INTEGER NOT NULL,
     at            INTEGER NOT NULL,
     status_code   INTEGER NOT NULL DEFAULT 0,
     duration_ms   INTEGER NOT NULL DEFAULT 0,
     response_body TEXT NOT NULL DEFAULT '',
-    error         TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
+    error         TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (delivery_id, number, at)
+) WITHOUT ROWID;
