@@ -155,7 +155,7 @@ func (l *lane) run() {
 			}
 			l.inflight++
 			d.sends.Add(1)
-			go d.send(l, q.job)
+			go d.send(l, q.job, l.fifo)
 		}
 		if l.load() == 0 && !l.claimable {
 			if l.idleSince.IsZero() {

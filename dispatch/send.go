@@ -23,9 +23,8 @@ const (
 	maxRetryAfter = 24 * time.Hour
 )
 
-func (d *Dispatcher) send(l *lane, j *store.Job) {
+func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 	defer d.sends.Done()
-	fifo := l.fifo
 	select {
 	case d.global <- struct{}{}:
 	case <-d.sendCtx.Done():
