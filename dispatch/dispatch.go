@@ -58,6 +58,10 @@ type Config struct {
 	DrainTimeout time.Duration
 	// OnTransition is told when an endpoint is disabled or recovers.
 	OnTransition func(store.EndpointTransition)
+	// SharedLimits makes each endpoint's concurrency bound and rate limit
+	// hold across every node on the database: a node leases send slots of
+	// an endpoint from the store and sends at most that many at once.
+	SharedLimits bool
 	// Transport overrides the HTTP transport (tests).
 	Transport http.RoundTripper
 }
@@ -82,6 +86,7 @@ type Dispatcher struct {
 	loops    sync.WaitGroup
 	recDone  chan struct{}
 	stopOnce sync.Once
+	release  func() // of the maintenance lock, when held (poller only)
 }
 
 type result struct {
@@ -318,15 +323,46 @@ func (d *Dispatcher) laneLocked(id string) *lane {
 	return l
 }
 
+// maintenanceLock names the lock that elects the node doing periodic
+// maintenance (reclaiming expired leases) when several share a database.
+const maintenanceLock = "slotwire:maintenance"
+
+// leader reports whether this node does periodic maintenance: always on a
+// store without locks (one node), else while it holds the lock, which
+// moves to another node when this one dies.
+func (d *Dispatcher) leader() bool {
+	lk, ok := d.cfg.Store.(store.Locker)
+	if !ok || d.release != nil {
+		return true
+	}
+	release, got, err := lk.TryLock(d.ctx, maintenanceLock)
+	if err != nil {
+		if d.ctx.Err() == nil {
+			d.log.Warn("maintenance lock", "err", err)
+		}
+		return false
+	}
+	if got {
+		d.release = release
+		d.log.Info("this node does periodic maintenance")
+	}
+	return got
+}
+
 func (d *Dispatcher) poller() {
 	defer d.loops.Done()
+	defer func() {
+		if d.release != nil {
+			d.release()
+		}
+	}()
 	t := time.NewTicker(d.cfg.PollInterval)
 	defer t.Stop()
 	reclaimEvery := d.cfg.Lease / 4
 	lastReclaim := time.Time{}
 	for {
 		now := d.cfg.Now()
-		if now.Sub(lastReclaim) >= reclaimEvery {
+		if now.Sub(lastReclaim) >= reclaimEvery && d.leader() {
 			lastReclaim = now
 			if n, err := d.cfg.Store.ReclaimExpired(d.ctx, now); err != nil && d.ctx.Err() == nil {
 				d.log.Error("reclaim expired leases", "err", err)

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"context"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -32,6 +33,10 @@ type lane struct {
 	latency time.Duration
 	// idleSince is when the lane ran out of work; it ends after laneIdle.
 	idleSince time.Time
+	// slots are the endpoint's send slots this node holds (SharedLimits),
+	// renewed at slotsRenew.
+	slots      int
+	slotsRenew time.Time
 }
 
 // laneIdle is how long an idle lane waits for more work before ending.
@@ -78,11 +83,65 @@ func (l *lane) setEndpoint(ep *slotwire.Endpoint) {
 	l.rate = ep.RateLimit
 }
 
+// limit is how many requests the lane may have in flight: the endpoint's
+// bound, or with SharedLimits the slots this node holds of it.
 func (l *lane) limit() int {
+	n := l.conc
 	if l.fifo {
-		return 1
+		n = 1
 	}
-	return l.conc
+	if l.d.cfg.SharedLimits {
+		n = min(n, l.slots)
+	}
+	// A fair share of the node's global bound, so that endpoints that
+	// hang cannot take it all from the others.
+	return min(n, max(1, l.d.cfg.MaxInflight/max(1, len(l.d.lanes))))
+}
+
+// sendInterval is the spacing of requests under a rate limit: the whole
+// rate on one node, this node's share of it with SharedLimits.
+func (l *lane) sendInterval() time.Duration {
+	if l.d.cfg.SharedLimits && l.slots > 0 {
+		return time.Duration(float64(time.Second) * float64(l.conc) / (float64(l.rate) * float64(l.slots)))
+	}
+	return time.Second / time.Duration(l.rate)
+}
+
+// renewSlots takes or renews this node's slots of the endpoint when due.
+// It returns how long until it should run again (-1: no slots wanted).
+func (l *lane) renewSlots() time.Duration {
+	d := l.d
+	d.mu.Lock()
+	active := l.load() > 0 || l.claimable
+	want := min(l.conc, max(1, l.load()))
+	if l.fifo {
+		want = 1
+	}
+	maxSlots, held := l.conc, l.slots
+	now := d.cfg.Now()
+	due := now.After(l.slotsRenew) || (held < want && now.After(l.slotsRenew.Add(-d.cfg.Lease/3+d.cfg.PollInterval)))
+	d.mu.Unlock()
+	if !active {
+		return -1
+	}
+	if !due {
+		return l.slotsRenew.Sub(now)
+	}
+	n, err := d.cfg.Store.AcquireSlots(d.ctx, l.id, d.cfg.Owner, want, maxSlots, now, now.Add(d.cfg.Lease))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		if d.ctx.Err() == nil {
+			d.log.Error("acquire send slots", "endpoint", l.id, "err", err)
+		}
+		return d.cfg.PollInterval
+	}
+	l.slots = n
+	l.slotsRenew = now.Add(d.cfg.Lease / 3)
+	if n == 0 {
+		return d.cfg.PollInterval
+	}
+	return d.cfg.Lease / 3
 }
 
 // run is the lane's loop: claim when empty, start sends while under the
@@ -92,6 +151,15 @@ func (l *lane) run() {
 	defer d.loops.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	defer func() {
+		if d.cfg.SharedLimits {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := d.cfg.Store.ReleaseSlots(ctx, l.id, d.cfg.Owner); err != nil {
+				d.log.Warn("release send slots", "endpoint", l.id, "err", err)
+			}
+		}
+	}()
 	for {
 		if d.ctx.Err() != nil {
 			d.mu.Lock()
@@ -100,6 +168,10 @@ func (l *lane) run() {
 			return
 		}
 		var wait time.Duration = -1
+		renewIn := time.Duration(-1)
+		if d.cfg.SharedLimits {
+			renewIn = l.renewSlots()
+		}
 
 		d.mu.Lock()
 		needClaim := l.claimable && len(l.queue) == 0 && l.reserved == 0 && l.inflight < l.limit()
@@ -136,7 +208,9 @@ func (l *lane) run() {
 		now := d.cfg.Now()
 		for len(l.queue) > 0 && l.inflight < l.limit() {
 			if l.rate > 0 && now.Before(l.nextSend) {
-				wait = l.nextSend.Sub(now)
+				if w := l.nextSend.Sub(now); wait < 0 || w < wait {
+					wait = w
+				}
 				break
 			}
 			q := l.queue[0]
@@ -151,7 +225,7 @@ func (l *lane) run() {
 				if l.nextSend.Before(now) {
 					l.nextSend = now
 				}
-				l.nextSend = l.nextSend.Add(time.Second / time.Duration(l.rate))
+				l.nextSend = l.nextSend.Add(l.sendInterval())
 			}
 			l.inflight++
 			d.sends.Add(1)
@@ -177,6 +251,9 @@ func (l *lane) run() {
 			continue // claim again at once
 		}
 		d.mu.Unlock()
+		if renewIn >= 0 && (wait < 0 || renewIn < wait) {
+			wait = renewIn
+		}
 
 		if wait >= 0 {
 			timer.Reset(wait)

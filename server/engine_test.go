@@ -264,7 +264,9 @@ func TestRecoveredAndDisabledAfterFailingPeriod(t *testing.T) {
 		for _, r := range ops.Requests() {
 			var b struct {
 				Type string
-				Data struct{ EndpointID string `json:"endpoint_id"` }
+				Data struct {
+					EndpointID string `json:"endpoint_id"`
+				}
 			}
 			json.Unmarshal(r.Body, &b)
 			seen[b.Type+" "+b.Data.EndpointID] = b.Type

@@ -118,6 +118,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		dc := cfg.Delivery
 		dc.Store, dc.Logger, dc.Guard, dc.Owner = st, cfg.Logger.With("component", "dispatch"), guard, cfg.NodeID
 		dc.OnTransition = n.emitTransition
+		// Several nodes may share a PostgreSQL database: bound endpoints
+		// across all of them.
+		_, shared := st.(store.Notifier)
+		dc.SharedLimits = dc.SharedLimits || shared
 		n.Dispatcher = dispatch.New(dc)
 	}
 	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest")}

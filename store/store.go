@@ -74,6 +74,13 @@ type Store interface {
 	// ReclaimExpired returns to pending every inflight delivery whose lease
 	// ended before now.
 	ReclaimExpired(ctx context.Context, now time.Time) (int, error)
+
+	// AcquireSlots renews the endpoint send slots owner holds and leases
+	// free or expired ones until it holds want of the endpoint's max
+	// slots (giving back any above want); it returns how many it holds.
+	AcquireSlots(ctx context.Context, endpointID, owner string, want, max int, now, until time.Time) (int, error)
+	// ReleaseSlots gives back every slot owner holds on the endpoint.
+	ReleaseSlots(ctx context.Context, endpointID, owner string) error
 }
 
 // Page selects a page of a newest-first listing: items with an id lower
