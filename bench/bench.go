@@ -36,6 +36,8 @@ type Options struct {
 	Out         io.Writer
 	JSONPath    string
 	KeepWorkDir bool
+	// Postgres is a server URL on which scenario 6 creates its database.
+	Postgres string
 }
 
 // Result is one line of the table.
@@ -82,6 +84,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			rs, err = b.backlog(ctx)
 		case 5:
 			rs, err = b.fanout(ctx)
+		case 6:
+			rs, err = b.nodes(ctx)
 		default:
 			return results, fmt.Errorf("no scenario %d", s)
 		}
@@ -217,7 +221,11 @@ func (b *bencher) startNodeIn(ctx context.Context, dir, key string, extra ...str
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := append([]string{"serve", "--addr", addr, "--db", filepath.Join(dir, "bench.db"), "--admin-token", "bench",
+	db := filepath.Join(dir, "bench.db")
+	if strings.HasPrefix(dir, "postgres://") {
+		db = dir
+	}
+	args := append([]string{"serve", "--addr", addr, "--db", db, "--admin-token", "bench",
 		"--allow-private-endpoints", "--log-level", "warn"}, extra...)
 	cmd := exec.CommandContext(ctx, b.o.Binary, args...)
 	cmd.Stderr = os.Stderr
@@ -301,7 +309,9 @@ func (n *node) peakRSS() float64 {
 
 func (n *node) stop() {
 	n.halt()
-	os.RemoveAll(n.dir)
+	if !strings.HasPrefix(n.dir, "postgres://") {
+		os.RemoveAll(n.dir)
+	}
 }
 
 // halt stops the process and keeps its database.
