@@ -58,6 +58,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// OnTransition is told when an endpoint is disabled or recovers.
 	OnTransition func(store.EndpointTransition)
+	// OutcomeBuffer is how many finished requests may wait for the
+	// recorder (default 8192).
+	OutcomeBuffer int
 	// SharedLimits makes each endpoint's concurrency bound and rate limit
 	// hold across every node on the database: a node leases send slots of
 	// an endpoint from the store and sends at most that many at once.
@@ -134,6 +137,9 @@ func New(cfg Config) *Dispatcher {
 	if cfg.DisableAfter == 0 {
 		cfg.DisableAfter = 5 * 24 * time.Hour
 	}
+	if cfg.OutcomeBuffer <= 0 {
+		cfg.OutcomeBuffer = 8192
+	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 10 * time.Second
 	}
@@ -160,7 +166,7 @@ func New(cfg Config) *Dispatcher {
 		}},
 		global:   make(chan struct{}, cfg.MaxInflight),
 		lanes:    map[string]*lane{},
-		outcomes: make(chan *result, 8192),
+		outcomes: make(chan *result, cfg.OutcomeBuffer),
 		recDone:  make(chan struct{}),
 	}
 	return d

@@ -42,21 +42,25 @@ type lane struct {
 // laneIdle is how long an idle lane waits for more work before ending.
 const laneIdle = 5 * time.Second
 
-// maxWindow bounds the deliveries one lane holds leased in memory.
+// maxWindow bounds the deliveries one lane holds leased in memory; all
+// lanes together hold at most 64 x MaxInflight beyond their floors.
 const maxWindow = 512
 
 // window is how many deliveries the lane may hold (queued, reserved or in
 // flight): enough to keep a fast receiver busy for a quarter of the lease,
 // never more than can be sent well inside the lease.
 func (l *lane) window() int {
-	w := 2 * l.limit()
+	floor := 2 * l.limit()
+	w := floor
 	if l.latency > 0 {
 		budget := l.d.cfg.Lease / 4
 		if n := l.limit() * int(budget/l.latency); n > w {
 			w = n
 		}
 	}
-	return min(w, maxWindow)
+	// All lanes together hold at most a few times the node's bound.
+	share := 64 * l.d.cfg.MaxInflight / max(1, len(l.d.lanes))
+	return max(floor, min(w, maxWindow, share))
 }
 
 func (l *lane) observe(d time.Duration) {

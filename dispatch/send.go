@@ -36,6 +36,10 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 	case <-d.global:
 	default:
 	}
+	// Hand the outcome to the recorder before freeing the lane's place:
+	// when the database falls behind, lanes wait rather than piling up
+	// finished requests in memory.
+	d.outcomes <- &result{job: j, outcome: o, lane: l, fifo: fifo}
 	d.mu.Lock()
 	l.observe(took)
 	if !fifo {
@@ -43,7 +47,6 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 		l.kick()
 	}
 	d.mu.Unlock()
-	d.outcomes <- &result{job: j, outcome: o, lane: l, fifo: fifo}
 }
 
 // attempt makes one signed request and classifies its outcome.

@@ -269,7 +269,14 @@ func (db *DB) Complete(ctx context.Context, outcomes []store.Outcome, now time.T
 				return fmt.Errorf("sqlite: complete delivery: %w", err)
 			}
 		}
+		failing, err := failingEndpoints(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, h := range store.EndpointHealth(outcomes) {
+			if h.Succeeded && h.FailingSince.IsZero() && h.DisableReason == "" && !failing[h.EndpointID] {
+				continue // healthy and staying so: nothing to write
+			}
 			t, err := applyHealth(ctx, tx, h, n, disableAfter)
 			if err != nil {
 				return err
@@ -282,6 +289,24 @@ func (db *DB) Complete(ctx context.Context, outcomes []store.Outcome, now time.T
 		return nil, err
 	}
 	return trans, nil
+}
+
+// failingEndpoints lists endpoints in a run of failures (few, and indexed).
+func failingEndpoints(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM endpoints WHERE failing_since IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: failing endpoints: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: failing endpoints: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 func applyHealth(ctx context.Context, tx *sql.Tx, h store.Health, now int64, disableAfter time.Duration) ([]store.EndpointTransition, error) {

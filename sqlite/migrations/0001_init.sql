@@ -32,6 +32,7 @@ CREATE TABLE endpoints (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX endpoints_tenant ON endpoints (tenant_id, id);
+CREATE INDEX endpoints_failing ON endpoints (id) WHERE failing_since IS NOT NULL;
 
 CREATE TABLE events (
     id              TEXT PRIMARY KEY,
