@@ -11,31 +11,6 @@ import (
 	"github.com/slotwire/slotwire/store"
 )
 
-const deliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
-	last_status_code, last_error, replay_of, created_at, updated_at`
-
-// scanDelivery scans deliveryCols, then extra.
-func scanDelivery(row scanner, extra ...any) (*slotwire.Delivery, error) {
-	var d slotwire.Delivery
-	var next sql.NullInt64
-	var replay sql.NullString
-	var created, updated int64
-	dest := []any{&d.Seq, &d.ID, &d.TenantID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.Attempts, &next,
-		&d.LastStatusCode, &d.LastError, &replay, &created, &updated}
-	if err := row.Scan(append(dest, extra...)...); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("postgres: delivery: %w", slotwire.ErrNotFound)
-		}
-		return nil, fmt.Errorf("postgres: delivery: %w", err)
-	}
-	if d.Status == slotwire.StatusPending || d.Status == slotwire.StatusInflight {
-		d.NextAttemptAt = nullMS(next)
-	}
-	d.ReplayOf = replay.String
-	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
-	return &d, nil
-}
-
 // ListDeliveries lists an endpoint's deliveries, newest first.
 func (db *DB) ListDeliveries(ctx context.Context, tenantID string, f store.DeliveryFilter) ([]*slotwire.Delivery, error) {
 	var a args

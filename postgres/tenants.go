@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/slotwire/slotwire"
@@ -42,21 +40,6 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *slotwire.APIKey) error {
 	return insertKey(ctx, db.sql, k)
 }
 
-type scanner interface{ Scan(...any) error }
-
-func scanTenant(row scanner) (*slotwire.Tenant, error) {
-	var t slotwire.Tenant
-	var created int64
-	if err := row.Scan(&t.ID, &t.Name, &t.Plan, &created); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("postgres: tenant: %w", slotwire.ErrNotFound)
-		}
-		return nil, fmt.Errorf("postgres: tenant: %w", err)
-	}
-	t.CreatedAt = fromMS(created)
-	return &t, nil
-}
-
 // GetTenant returns a tenant by id.
 func (db *DB) GetTenant(ctx context.Context, id string) (*slotwire.Tenant, error) {
 	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT id, name, plan, created_at FROM tenants WHERE id = $1`, id))
@@ -87,42 +70,6 @@ func (db *DB) ListTenants(ctx context.Context) ([]*slotwire.Tenant, error) {
 func (db *DB) TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error) {
 	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT t.id, t.name, t.plan, t.created_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = $1`, hash))
-}
-
-const endpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
-	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at`
-
-func scanEndpoint(row scanner) (*slotwire.Endpoint, error) {
-	var e slotwire.Endpoint
-	var types, headers string
-	var failing sql.NullInt64
-	var created, updated int64
-	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
-		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("postgres: endpoint: %w", slotwire.ErrNotFound)
-		}
-		return nil, fmt.Errorf("postgres: endpoint: %w", err)
-	}
-	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
-		return nil, fmt.Errorf("postgres: endpoint %s event_types: %w", e.ID, err)
-	}
-	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
-		return nil, fmt.Errorf("postgres: endpoint %s headers: %w", e.ID, err)
-	}
-	e.FailingSince = nullMS(failing)
-	e.CreatedAt, e.UpdatedAt = fromMS(created), fromMS(updated)
-	return &e, nil
-}
-
-func endpointArgs(e *slotwire.Endpoint) []any {
-	types, _ := json.Marshal(e.EventTypes)
-	if e.Headers == nil {
-		e.Headers = map[string]string{}
-	}
-	headers, _ := json.Marshal(e.Headers)
-	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
-		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), ms(e.CreatedAt), ms(e.UpdatedAt)}
 }
 
 // CreateEndpoint stores a new endpoint.

@@ -12,29 +12,6 @@ import (
 	"github.com/slotwire/slotwire/store"
 )
 
-const deliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
-	last_status_code, last_error, replay_of, created_at, updated_at`
-
-func scanDelivery(row interface{ Scan(...any) error }) (*slotwire.Delivery, error) {
-	var d slotwire.Delivery
-	var next sql.NullInt64
-	var replay sql.NullString
-	var created, updated int64
-	if err := row.Scan(&d.Seq, &d.ID, &d.TenantID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.Attempts, &next,
-		&d.LastStatusCode, &d.LastError, &replay, &created, &updated); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("delivery: %w", slotwire.ErrNotFound)
-		}
-		return nil, fmt.Errorf("sqlite: delivery: %w", err)
-	}
-	if d.Status == slotwire.StatusPending || d.Status == slotwire.StatusInflight {
-		d.NextAttemptAt = nullMS(next)
-	}
-	d.ReplayOf = replay.String
-	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
-	return &d, nil
-}
-
 // ListDeliveries lists an endpoint's deliveries, newest first.
 func (db *DB) ListDeliveries(ctx context.Context, tenantID string, f store.DeliveryFilter) ([]*slotwire.Delivery, error) {
 	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND endpoint_id = ?`
