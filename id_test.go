@@ -83,3 +83,29 @@ func TestBuildPayload(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+func FuzzEventTypes(f *testing.F) {
+	for _, s := range []string{"appointment.created", "a", "a.b.c", "", ".", "a..b", "*", "x.*", "é.b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateEventType(s) != nil {
+			return
+		}
+		// A valid type matches itself, "*", and every prefix wildcard above it.
+		if !MatchEventType(s, s) || !MatchEventType("*", s) || ValidateEventTypePattern(s) != nil {
+			t.Fatalf("%q does not match itself", s)
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] == '.' {
+				p := s[:i] + ".*"
+				if ValidateEventTypePattern(p) != nil || !MatchEventType(p, s) {
+					t.Fatalf("%q does not match %q", p, s)
+				}
+			}
+		}
+		if MatchEventType(s+".*", s) {
+			t.Fatalf("%q.* matches %q itself", s, s)
+		}
+	})
+}

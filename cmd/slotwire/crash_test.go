@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -194,5 +195,57 @@ func TestCrashLosesNothing(t *testing.T) {
 	t.Logf("after restart: %d accepted, %d distinct received, %d missing, %d duplicates", n, len(ids), missing, dups)
 	if !ok || missing > 0 {
 		t.Fatalf("%d accepted events never reached the receiver", missing)
+	}
+}
+
+// SIGTERM drains and exits 0.
+func TestSIGTERMExitsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	addr := freeAddr(t)
+	p := startProc(t, filepath.Join(t.TempDir(), "s.db"), addr)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after SIGTERM")
+	}
+}
+
+// The binary validates catalog event types published through the generic
+// POST /v1/events against their schema, and accepts any other type.
+func TestCatalogTypesValidatedOnPublish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	addr := freeAddr(t)
+	startProc(t, filepath.Join(t.TempDir(), "s.db"), addr)
+	ctx := context.Background()
+	ten, err := client.New("http://"+addr, "adm").CreateTenant(ctx, "Acme", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New("http://"+addr, ten.APIKey)
+	_, err = c.Publish(ctx, "appointment.created", map[string]any{"nonsense": true}, "")
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Status != 400 || ce.Code != "invalid_request" {
+		t.Fatalf("bad appointment.created accepted: %v", err)
+	}
+	if _, err := c.Publish(ctx, "erp.order.synced", map[string]any{"anything": 1}, ""); err != nil {
+		t.Fatalf("custom type refused: %v", err)
+	}
+	var types struct {
+		Data []struct{ Type string } `json:"data"`
+	}
+	if err := c.Do(ctx, "GET", "/v1/event-types", nil, &types); err != nil || len(types.Data) < 30 {
+		t.Fatalf("event catalog: %v, %d types", err, len(types.Data))
 	}
 }

@@ -288,3 +288,46 @@ func TestLimitsAcrossThreeNodes(t *testing.T) {
 }
 
 func ptrInt(v int) *int { return &v }
+
+// API-only and worker-only nodes split the work: events published to the
+// API node are delivered by the worker.
+func TestRolesSplitAPIAndDelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two slotwire processes")
+	}
+	t.Parallel()
+	dsn := pgtest.Database(t)
+	migrate(t, dsn)
+	apiAddr := freeAddr(t)
+	startProc(t, dsn, apiAddr, "--role", "api", "--node-id", "api-1")
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := exec.Command(bin, "serve", "--db", dsn, "--role", "worker", "--node-id", "worker-1", "--allow-private-endpoints",
+		"--addr", freeAddr(t))
+	if err := worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { worker.Process.Kill(); worker.Wait() })
+	ctx := context.Background()
+	ten, err := client.New("http://"+apiAddr, "adm").CreateTenant(ctx, "Acme", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New("http://"+apiAddr, ten.APIKey)
+	rc := receiver.New(nil)
+	defer rc.Close()
+	url, types := rc.URL, []string{"*"}
+	if _, err := c.CreateEndpoint(ctx, client.EndpointInput{URL: &url, EventTypes: &types}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if _, err := c.Publish(ctx, "booking.created", map[string]any{"i": i}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !rc.WaitCount(50, 30*time.Second) {
+		t.Fatalf("worker delivered %d of 50", rc.Count())
+	}
+}
