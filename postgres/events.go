@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/slotwire/slotwire/internal/sqlrows"
 	"strconv"
 	"strings"
 
@@ -351,27 +352,9 @@ func Rebind(q string) string {
 func (db *DB) Outbox(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx, d store.Dialect, emit store.Emit) error) (store.OutboxResult, error) {
 	var res store.OutboxResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res = store.OutboxResult{}
-		seen := map[string]bool{}
-		emit := func(e *slotwire.Event) error {
-			if e.Payload == nil {
-				e.Payload = e.BuildPayload()
-			}
-			b := &store.IngestBatch{Now: e.CreatedAt, Items: []*store.IngestItem{{Event: e}},
-				Take: func(ep *slotwire.Endpoint) bool {
-					if !seen[ep.ID] {
-						seen[ep.ID] = true
-						res.EndpointIDs = append(res.EndpointIDs, ep.ID)
-					}
-					return false
-				}}
-			if err := ingestTx(ctx, tx, b); err != nil {
-				return err
-			}
-			res.Events = append(res.Events, e)
-			return nil
-		}
-		return fn(ctx, tx, dialect{}, emit)
+		var err error
+		res, err = sqlrows.Outbox(ctx, tx, dialect{}, ingestTx, fn)
+		return err
 	})
 	if err != nil {
 		return store.OutboxResult{}, err

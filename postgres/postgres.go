@@ -16,11 +16,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/slotwire/slotwire/internal/sqlrows"
 	"log/slog"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -123,44 +121,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = sqlrows.Migration
 
-// migrations lists the embedded migrations/NNNN_name.sql files in order.
-func migrations() []migration {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			panic("postgres: bad migration name " + e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			panic("postgres: two migrations numbered " + strconv.Itoa(out[i].version))
-		}
-	}
-	return out
-}
+func migrations() []migration { return sqlrows.Migrations(migrationFS, "migrations") }
 
 // LatestVersion is the schema version this binary expects.
 func LatestVersion() int {
 	m := migrations()
-	return m[len(m)-1].version
+	return m[len(m)-1].Version
 }
 
 // SchemaVersion returns the applied schema version (0 for an empty
@@ -205,22 +173,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return &store.SchemaError{Have: int(have.Int64), Want: want}
 	}
 	for _, m := range migrations() {
-		if m.version <= int(have.Int64) {
+		if m.Version <= int(have.Int64) {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			// Without arguments pgx uses the simple protocol, which runs
 			// a script of several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, time.Now().UnixMilli())
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.Version, time.Now().UnixMilli())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
 		}
-		db.log.Info("applied migration", "version", m.version, "name", m.name)
+		db.log.Info("applied migration", "version", m.Version, "name", m.Name)
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, migrateLockKey); err != nil {
 		return fmt.Errorf("postgres: migrate: unlock: %w", err)

@@ -10,11 +10,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/slotwire/slotwire/internal/sqlrows"
 	"log/slog"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -121,38 +119,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = sqlrows.Migration
 
-func migrations() []migration {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			panic("sqlite: bad migration name " + e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out
-}
+func migrations() []migration { return sqlrows.Migrations(migrationFS, "migrations") }
 
 // LatestVersion is the schema version this binary expects.
 func LatestVersion() int {
 	m := migrations()
-	return m[len(m)-1].version
+	return m[len(m)-1].Version
 }
 
 // SchemaVersion returns the applied schema version (0 for a new file).
@@ -178,25 +152,25 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return &store.SchemaError{Have: have, Want: want}
 	}
 	for _, m := range migrations() {
-		if m.version <= have {
+		if m.Version <= have {
 			continue
 		}
 		tx, err := db.w.BeginTx(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, time.Now().UnixMilli()); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
 		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
-		db.log.Info("applied migration", "version", m.version, "name", m.name)
+		db.log.Info("applied migration", "version", m.Version, "name", m.Name)
 	}
 	return nil
 }
