@@ -57,10 +57,8 @@ func WriteError(w http.ResponseWriter, err error) {
 	body.Error.Code = slotwire.ErrorCode(err)
 	body.Error.Message = slotwire.ErrorMessage(err)
 	if errors.Is(err, slotwire.ErrNotFound) {
-		body.Error.Code, body.Error.Message = slotwire.ECodeNotFound, err.Error()
-		if e := (*slotwire.Error)(nil); errors.As(err, &e) && e == slotwire.ErrNotFound {
-			body.Error.Message = trimNotFound(err.Error())
-		}
+		// "endpoint: not_found: not found" -> "endpoint not found"
+		body.Error.Code, body.Error.Message = slotwire.ECodeNotFound, trimNotFound(err.Error())
 	}
 	WriteJSON(w, StatusOf(body.Error.Code), body)
 }

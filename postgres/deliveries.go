@@ -82,7 +82,7 @@ func (db *DB) DeliveryPayload(ctx context.Context, tenantID, id string) ([]byte,
 	err := db.sql.QueryRowContext(ctx, `SELECT e.payload FROM deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.tenant_id = $1 AND d.id = $2`, tenantID, id).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: delivery: %w", slotwire.ErrNotFound)
+		return nil, fmt.Errorf("delivery: %w", slotwire.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery payload: %w", err)

@@ -293,7 +293,7 @@ func (db *DB) GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Even
 	err := db.sql.QueryRowContext(ctx, `SELECT id, tenant_id, type, idempotency_key, payload, created_at
 		FROM events WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&e.ID, &e.TenantID, &e.Type, &key, &e.Payload, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: event: %w", slotwire.ErrNotFound)
+		return nil, fmt.Errorf("event: %w", slotwire.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get event: %w", err)

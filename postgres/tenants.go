@@ -125,7 +125,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
 		return fmt.Errorf("postgres: update endpoint: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("postgres: endpoint: %w", slotwire.ErrNotFound)
+		return fmt.Errorf("endpoint: %w", slotwire.ErrNotFound)
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 		return fmt.Errorf("postgres: delete endpoint: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("postgres: endpoint: %w", slotwire.ErrNotFound)
+		return fmt.Errorf("endpoint: %w", slotwire.ErrNotFound)
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/client"
 	"github.com/slotwire/slotwire/internal/receiver"
-	"github.com/slotwire/slotwire/server"
 	"github.com/slotwire/slotwire/sqlite"
 	"github.com/slotwire/slotwire/store"
 )
@@ -280,5 +279,3 @@ func TestRecoveredAndDisabledAfterFailingPeriod(t *testing.T) {
 		t.Fatalf("recovered endpoint = %+v", got)
 	}
 }
-
-var _ = server.Config{}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -587,5 +586,4 @@ func TestCloseDrainsInflight(t *testing.T) {
 	if err != nil || len(l.Data) != 1 || l.Data[0].Status != slotwire.StatusSucceeded {
 		t.Fatalf("after drain: %+v %v", l, err)
 	}
-	_ = strconv.Itoa
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/slotwire/slotwire"
 )
@@ -53,6 +52,3 @@ type Locker interface {
 	// lock is held until release is called or the node dies.
 	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
 }
-
-// NowFunc is an injectable clock.
-type NowFunc func() time.Time

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,11 @@ func notFound(t *testing.T, err error) {
 	t.Helper()
 	if !errors.Is(err, slotwire.ErrNotFound) {
 		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+	// The API shows "<what> not found": the message names the object, not
+	// the driver.
+	if msg := err.Error(); strings.HasPrefix(msg, "sqlite") || strings.HasPrefix(msg, "postgres") {
+		t.Fatalf("not-found error names the driver: %q", msg)
 	}
 }
 
