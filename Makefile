@@ -28,7 +28,7 @@ test-deps:
 test: vet test-deps
 	SLOTWIRE_REQUIRE_NPM=1 bash scripts/with-postgres.sh sh -c '\
 	  $(GO) test -race -count=1 -timeout 20m ./... && \
-	  $(GO) test -race -count=1 -timeout 10m -tags postgres ./scheduling/'
+	  $(GO) test -race -count=1 -timeout 10m -tags postgres ./internal/scheduling/'
 
 
 bench: build

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/slotwire/slotwire"
-	"github.com/slotwire/slotwire/api"
+	"github.com/slotwire/slotwire/internal/api"
 )
 
 // Client talks to one Slotwire server with one token (a tenant API key or

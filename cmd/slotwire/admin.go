@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/slotwire/slotwire/api"
-	"github.com/slotwire/slotwire/server"
+	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/server"
 )
 
 func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {

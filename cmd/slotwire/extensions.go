@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 
-	"github.com/slotwire/slotwire/scheduling"
-	"github.com/slotwire/slotwire/server"
-	"github.com/slotwire/slotwire/store"
+	"github.com/slotwire/slotwire/internal/scheduling"
+	"github.com/slotwire/slotwire/internal/server"
+	"github.com/slotwire/slotwire/internal/store"
 )
 
 // extensions lists the optional parts linked into this binary: the

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
-	"github.com/slotwire/slotwire/dispatch"
-	"github.com/slotwire/slotwire/server"
+	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/server"
 )
 
 func version() string { return slotwire.Version }

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/slotwire/slotwire"
-	"github.com/slotwire/slotwire/store"
+	"github.com/slotwire/slotwire/internal/store"
 )
 
 // Outbox runs fn inside tx with an emit that stores each event and its

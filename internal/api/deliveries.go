@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/store"
+)
+
+// DeliveryDetail is a delivery with every attempt.
+type DeliveryDetail struct {
+	*slotwire.Delivery
+	AttemptLog []*slotwire.Attempt `json:"attempt_log"`
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	t := TenantFrom(r.Context())
+	ep, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	p, err := PageFrom(r)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	f := store.DeliveryFilter{EndpointID: ep.ID, Status: r.URL.Query().Get("status"), EventID: r.URL.Query().Get("event_id"), Page: p}
+	if f.Status != "" && !slotwire.ValidStatus(f.Status) {
+		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "status must be pending, inflight, succeeded or failed"))
+		return
+	}
+	ds, err := s.cfg.Store.ListDeliveries(r.Context(), t.ID, f)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, NewList(ds, p, func(d *slotwire.Delivery) string { return d.ID }))
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
+	t := TenantFrom(r.Context())
+	d, err := s.cfg.Store.GetDelivery(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	atts, err := s.cfg.Store.ListAttempts(r.Context(), t.ID, d.ID)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, DeliveryDetail{Delivery: d, AttemptLog: atts})
+}
+
+func (s *Server) deliveryPayload(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	p, err := s.cfg.Store.DeliveryPayload(r.Context(), TenantFrom(r.Context()).ID, id)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(p)))
+	if r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.json"`)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(p)
+}
+
+func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request) {
+	t := TenantFrom(r.Context())
+	d, err := s.cfg.Store.Replay(r.Context(), t.ID, r.PathValue("id"), slotwire.NewID(slotwire.PrefixDelivery), s.cfg.Now().UTC())
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if s.cfg.Waker != nil {
+		s.cfg.Waker.Wake(d.EndpointID)
+	}
+	WriteJSON(w, http.StatusAccepted, d)
+}

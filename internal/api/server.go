@@ -1,0 +1,181 @@
+// Package api is Slotwire's HTTP API: thin handlers over the store, the
+// ingester and the dispatcher. Routes use net/http ServeMux patterns.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/netguard"
+	"github.com/slotwire/slotwire/internal/store"
+)
+
+// Publisher stores events durably (see package ingest).
+type Publisher interface {
+	// Publish returns once the event is committed (or known from its
+	// idempotency key: then item.Duplicate is set and Event.ID is the
+	// first event's id).
+	Publish(ctx context.Context, e *slotwire.Event) (*store.IngestItem, error)
+}
+
+// Waker is told about endpoints that have new pending deliveries.
+type Waker interface {
+	Wake(endpointIDs ...string)
+}
+
+// EventValidator checks the data of an event type it knows (the scheduling
+// catalog); it returns nil for types it does not know.
+type EventValidator func(eventType string, data []byte) error
+
+// Config of the API server.
+type Config struct {
+	Store      store.Store
+	Publisher  Publisher
+	Waker      Waker
+	Guard      *netguard.Guard
+	Logger     *slog.Logger
+	AdminToken string
+	// MaxEventBytes bounds POST /v1/events bodies (default 256 KiB).
+	MaxEventBytes int64
+	// ValidateEvent, if set, validates catalog event types.
+	ValidateEvent EventValidator
+	Now           func() time.Time
+}
+
+// Server serves the API.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	mux  *http.ServeMux
+	keys keyCache
+}
+
+// keyCache remembers authenticated API keys briefly, so a busy publisher
+// does not cost a database read per request.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	tenant  *slotwire.Tenant
+	expires time.Time
+}
+
+const keyCacheTTL = 10 * time.Second
+
+func (c *keyCache) get(hash string, now time.Time) *slotwire.Tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[hash]; ok && now.Before(e.expires) {
+		return e.tenant
+	}
+	return nil
+}
+
+func (c *keyCache) put(hash string, t *slotwire.Tenant, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedKey{}
+	}
+	c.m[hash] = cachedKey{tenant: t, expires: now.Add(keyCacheTTL)}
+}
+
+const maxJSONBody = 1 << 20
+
+// New builds the server and registers its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxEventBytes <= 0 {
+		cfg.MaxEventBytes = 256 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Guard == nil {
+		cfg.Guard = &netguard.Guard{}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// HandleTenant registers a route that needs a tenant API key; the handler
+// finds the tenant with TenantFrom(r.Context()).
+func (s *Server) HandleTenant(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.requireTenant(h))
+}
+
+// HandleAdmin registers a route that needs the admin token.
+func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.requireAdmin(h))
+}
+
+// Handle registers an unauthenticated route.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) requireTenant(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := bearer(r)
+		if key == "" {
+			WriteError(w, errorf(slotwire.ECodeUnauthorized, "send a tenant API key as 'Authorization: Bearer sk_...'"))
+			return
+		}
+		hash, now := HashKey(key), time.Now()
+		if t := s.keys.get(hash, now); t != nil {
+			h(w, r.WithContext(WithTenant(r.Context(), t)))
+			return
+		}
+		t, err := s.cfg.Store.TenantByKeyHash(r.Context(), hash)
+		if err == nil {
+			s.keys.put(hash, t, now)
+		}
+		if err != nil {
+			if slotwire.ErrorCode(err) == slotwire.ECodeNotFound {
+				WriteError(w, errorf(slotwire.ECodeUnauthorized, "API key is not valid"))
+				return
+			}
+			s.internal(w, r, err)
+			return
+		}
+		h(w, r.WithContext(WithTenant(r.Context(), t)))
+	})
+}
+
+func (s *Server) requireAdmin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.AdminToken == "" {
+			WriteError(w, errorf(slotwire.ECodeUnauthorized, "admin API is off: start slotwire with --admin-token, or use `slotwire tenant create`"))
+			return
+		}
+		if !constantTimeEqual(bearer(r), s.cfg.AdminToken) {
+			WriteError(w, errorf(slotwire.ECodeUnauthorized, "admin token is not valid"))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// Fail writes err; unexpected errors are logged and answered with a 500.
+func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	if slotwire.ErrorCode(err) == slotwire.ECodeInternal {
+		s.internal(w, r, err)
+		return
+	}
+	WriteError(w, err)
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	WriteError(w, err)
+}

@@ -1,0 +1,99 @@
+package dispatch_test
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/ingest"
+	"github.com/slotwire/slotwire/internal/netguard"
+	"github.com/slotwire/slotwire/internal/receiver"
+	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlite"
+)
+
+// slowRecords is a real SQLite store whose outcome writes lag, as a busy
+// database's would.
+type slowRecords struct {
+	*sqlite.DB
+}
+
+func (s slowRecords) Complete(ctx context.Context, o []store.Outcome, now time.Time, d time.Duration) ([]store.EndpointTransition, error) {
+	time.Sleep(time.Duration(len(o)) * 2 * time.Millisecond)
+	return s.DB.Complete(ctx, o, now, d)
+}
+
+// When outcomes cannot be written as fast as requests finish, lanes wait:
+// finished requests never pile up in memory.
+func TestBackpressureFromSlowRecording(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"), sqlite.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := slowRecords{db}
+	rc := receiver.New(nil)
+	defer rc.Close()
+	now := time.Now()
+	ten := &slotwire.Tenant{ID: slotwire.NewID(slotwire.PrefixTenant), Name: "A", Plan: "p", CreatedAt: now}
+	if err := db.CreateTenant(ctx, ten, nil); err != nil {
+		t.Fatal(err)
+	}
+	ep := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: ten.ID, URL: rc.URL, EventTypes: []string{"*"},
+		Enabled: true, MaxConcurrency: 64, Secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	d := dispatch.New(dispatch.Config{Store: st, Guard: &netguard.Guard{AllowPrivate: true}, PollInterval: 50 * time.Millisecond, OutcomeBuffer: 64})
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	in := ingest.New(ingest.Config{Store: st, Dispatcher: d})
+	in.Start(ctx)
+	base := runtime.NumGoroutine()
+	const n = 2000
+	peak := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for w := 0; w < 20; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < n/20; i++ {
+					if _, err := in.Publish(ctx, &slotwire.Event{TenantID: ten.ID, Type: "x.y", Data: []byte(`{}`)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	for !rc.WaitCount(n, 10*time.Millisecond) {
+		peak = max(peak, runtime.NumGoroutine()-base)
+		select {
+		case <-done:
+		default:
+		}
+		if rc.Count() >= n {
+			break
+		}
+	}
+	<-done
+	in.Stop()
+	d.Stop()
+	// 64 requests in flight and the transport's connection goroutines;
+	// not one goroutine per finished request.
+	if peak > 600 {
+		t.Fatalf("%d goroutines at peak for %d deliveries", peak, n)
+	}
+	t.Logf("peak extra goroutines: %d", peak)
+}

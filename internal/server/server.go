@@ -1,0 +1,243 @@
+// Package server wires one Slotwire node: it opens the store, starts the
+// ingester, the dispatcher and the HTTP API, and stops them in order. The
+// slotwire command, the benchmark and the integration tests all start nodes
+// through it (tests on port 0).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/ingest"
+	"github.com/slotwire/slotwire/internal/netguard"
+	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlite"
+)
+
+// Roles of a node.
+const (
+	RoleAll    = "all"
+	RoleAPI    = "api"
+	RoleWorker = "worker"
+)
+
+// Config of a node. Zero values take the documented defaults.
+type Config struct {
+	Addr       string // default 127.0.0.1:8080; ":0" picks a port
+	DB         string // SQLite path (default ./slotwire.db) or postgres:// URL
+	AdminToken string
+	// AllowPrivateEndpoints lets endpoints reach loopback and private
+	// addresses.
+	AllowPrivateEndpoints bool
+	MaxEventBytes         int64
+	Role                  string
+	NodeID                string
+	// Migrate applies migrations at start (the default for SQLite).
+	Migrate           bool
+	SQLiteSynchronous string
+
+	Delivery dispatch.Config // Store, Logger, Guard, Owner are set here
+
+	Logger *slog.Logger
+	// Extensions register more routes and start more services once the
+	// store is open (the scheduling core uses it).
+	Extensions []Extension
+}
+
+// Extension adds to a node once its parts exist.
+type Extension func(n *Node) error
+
+// Node is a running Slotwire node.
+type Node struct {
+	Config     Config
+	Store      store.Store
+	API        *api.Server
+	Ingester   *ingest.Ingester
+	Dispatcher *dispatch.Dispatcher
+	Log        *slog.Logger
+
+	ln   net.Listener
+	http *http.Server
+	// Validators added by extensions for catalog event types.
+	validators []api.EventValidator
+	stoppers   []func()
+}
+
+// OpenStore opens the store named by dsn.
+func OpenStore(ctx context.Context, dsn string, migrate bool, sync string, log *slog.Logger) (store.Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn, migrate, log)
+	}
+	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: migrate, Synchronous: sync, Logger: log})
+}
+
+// openPostgres opens the PostgreSQL driver (see postgres.go).
+var openPostgres func(ctx context.Context, dsn string, migrate bool, log *slog.Logger) (store.Store, error)
+
+// Start opens everything and starts serving; it returns once the listener
+// is open.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.DB == "" {
+		cfg.DB = "./slotwire.db"
+	}
+	if cfg.Role == "" {
+		cfg.Role = RoleAll
+	}
+	if cfg.Role != RoleAll && cfg.Role != RoleAPI && cfg.Role != RoleWorker {
+		return nil, fmt.Errorf("role must be all, api or worker, not %q", cfg.Role)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NodeID == "" {
+		host, _ := os.Hostname()
+		cfg.NodeID = host + "/" + cfg.Addr
+	}
+	n := &Node{Config: cfg, Log: cfg.Logger}
+	st, err := OpenStore(ctx, cfg.DB, cfg.Migrate, cfg.SQLiteSynchronous, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	n.Store = st
+	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateEndpoints}
+
+	if cfg.Role != RoleAPI {
+		dc := cfg.Delivery
+		dc.Store, dc.Logger, dc.Guard, dc.Owner = st, cfg.Logger.With("component", "dispatch"), guard, cfg.NodeID
+		dc.OnTransition = n.emitTransition
+		// Several nodes may share a PostgreSQL database: bound endpoints
+		// across all of them.
+		_, shared := st.(store.Notifier)
+		dc.SharedLimits = dc.SharedLimits || shared
+		n.Dispatcher = dispatch.New(dc)
+	}
+	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest")}
+	if n.Dispatcher != nil {
+		ic.Dispatcher = n.Dispatcher
+	} else if nt, ok := st.(store.Notifier); ok {
+		ic.Wake = func(ids ...string) { _ = nt.NotifyWork(context.Background(), ids) }
+	}
+	n.Ingester = ingest.New(ic)
+	n.API = api.New(api.Config{
+		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
+		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
+	})
+	for _, ext := range cfg.Extensions {
+		if err := ext(n); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	n.Ingester.Start(ctx)
+	if n.Dispatcher != nil {
+		if err := n.Dispatcher.Start(ctx); err != nil {
+			n.Ingester.Stop()
+			st.Close()
+			return nil, fmt.Errorf("start dispatcher: %w", err)
+		}
+	}
+	if cfg.Role != RoleWorker {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			n.stopServices()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		n.ln = ln
+		n.http = &http.Server{Handler: n.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+			IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+		go func() {
+			if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cfg.Logger.Error("http server", "err", err)
+			}
+		}()
+	}
+	cfg.Logger.Info("slotwire started", "addr", n.Addr(), "role", cfg.Role, "node", cfg.NodeID, "version", slotwire.Version)
+	return n, nil
+}
+
+// Addr is the address the API listens on ("" for worker nodes).
+func (n *Node) Addr() string {
+	if n.ln == nil {
+		return ""
+	}
+	return n.ln.Addr().String()
+}
+
+// URL is the API's base URL.
+func (n *Node) URL() string { return "http://" + n.Addr() }
+
+// Wake tells the dispatcher (here or, through the store, on other nodes)
+// about endpoints with new pending work.
+func (n *Node) Wake(ids ...string) {
+	if n.Dispatcher != nil {
+		n.Dispatcher.Wake(ids...)
+	} else if nt, ok := n.Store.(store.Notifier); ok {
+		_ = nt.NotifyWork(context.Background(), ids)
+	}
+}
+
+// AddValidator adds a catalog validator for POST /v1/events.
+func (n *Node) AddValidator(v api.EventValidator) { n.validators = append(n.validators, v) }
+
+// OnStop registers a function run at shutdown before the store closes.
+func (n *Node) OnStop(f func()) { n.stoppers = append(n.stoppers, f) }
+
+func (n *Node) validateEvent(t string, data []byte) error {
+	for _, v := range n.validators {
+		if err := v(t, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitTransition publishes endpoint.disabled / endpoint.recovered as a
+// tenant-level event, deliverable to the tenant's own endpoints.
+func (n *Node) emitTransition(t store.EndpointTransition) {
+	go func() {
+		data := fmt.Sprintf(`{"endpoint_id":%q,"reason":%q,"at":%q}`, t.EndpointID, t.Reason, t.At.Format(time.RFC3339Nano))
+		e := &slotwire.Event{TenantID: t.TenantID, Type: "endpoint." + t.Kind, Data: []byte(data)}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := n.Ingester.Publish(ctx, e); err != nil {
+			n.Log.Error("publishing endpoint event", "type", e.Type, "err", err)
+		}
+	}()
+}
+
+// Close shuts the node down: stop accepting requests, finish those in
+// flight, commit queued events, drain deliveries (bounded), close the store.
+func (n *Node) Close() error {
+	if n.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		_ = n.http.Shutdown(ctx)
+		cancel()
+	}
+	n.stopServices()
+	n.Log.Info("slotwire stopped")
+	return nil
+}
+
+func (n *Node) stopServices() {
+	for i := len(n.stoppers) - 1; i >= 0; i-- {
+		n.stoppers[i]()
+	}
+	if n.Dispatcher != nil {
+		n.Dispatcher.Stop()
+	}
+	n.Ingester.Stop()
+	n.Store.Close()
+}
