@@ -1,7 +1,7 @@
 // Package docs holds Slotwire's documentation. Its test keeps the documents
 // in step with the code:
 //
-//   - docs/openapi.yaml lists exactly the routes of api/routes.go, with the
+//   - docs/openapi.yaml lists exactly the routes of internal/api/routes.go, with the
 //     same authentication (admin token, tenant key or none);
 //   - docs/api.md has a section for every route;
 //   - docs/operations.md names every `slotwire serve` flag and its
@@ -44,10 +44,10 @@ func readFile(t *testing.T, path string) string {
 }
 
 // codeRoutes returns "METHOD /path" -> auth kind for every route that
-// api/routes.go registers.
+// internal/api/routes.go registers.
 func codeRoutes(t *testing.T) map[string]string {
 	t.Helper()
-	src := readFile(t, filepath.Join("..", "api", "routes.go"))
+	src := readFile(t, filepath.Join("..", "internal", "api", "routes.go"))
 	re := regexp.MustCompile(`(HandleAdmin|HandleTenant|HandleFunc|Handle)\(\s*"([A-Z]+) (/[^"]*)"`)
 	out := map[string]string{}
 	for _, m := range re.FindAllStringSubmatch(src, -1) {
@@ -61,7 +61,7 @@ func codeRoutes(t *testing.T) map[string]string {
 		out[m[2]+" "+m[3]] = auth
 	}
 	if len(out) == 0 {
-		t.Fatal("found no routes in api/routes.go; has the registration style changed?")
+		t.Fatal("found no routes in internal/api/routes.go; has the registration style changed?")
 	}
 	return out
 }
@@ -167,14 +167,14 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		auth, ok := spec[r]
 		switch {
 		case !ok:
-			t.Errorf("%s is registered in api/routes.go but missing from docs/openapi.yaml", r)
+			t.Errorf("%s is registered in internal/api/routes.go but missing from docs/openapi.yaml", r)
 		case auth != code[r]:
-			t.Errorf("%s: docs/openapi.yaml says %s authentication, api/routes.go registers it as %s", r, auth, code[r])
+			t.Errorf("%s: docs/openapi.yaml says %s authentication, internal/api/routes.go registers it as %s", r, auth, code[r])
 		}
 	}
 	for _, r := range sortedKeys(spec) {
 		if _, ok := code[r]; !ok {
-			t.Errorf("%s is in docs/openapi.yaml but api/routes.go does not register it", r)
+			t.Errorf("%s is in docs/openapi.yaml but internal/api/routes.go does not register it", r)
 		}
 	}
 }
