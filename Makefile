@@ -3,7 +3,10 @@
 #   make test   install what the tests need, then vet and run every test
 GO ?= go
 
-.PHONY: build run test test-deps vet bench
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
+
+.PHONY: build run test test-deps vet lint bench
 
 build:
 	$(GO) build -o slotwire ./cmd/slotwire
@@ -16,6 +19,11 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# staticcheck, installed from the Go module proxy on first use.
+lint:
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
+
 # Node.js and the reference standardwebhooks package (signature
 # compatibility test); PostgreSQL is installed and started by
 # scripts/with-postgres.sh.
@@ -25,7 +33,7 @@ test-deps:
 # One PostgreSQL server for both runs: the whole suite (the postgres
 # package runs the shared conformance suite on it), then the scheduling
 # suite again with PostgreSQL as its store.
-test: vet test-deps
+test: vet lint test-deps
 	SLOTWIRE_REQUIRE_NPM=1 bash scripts/with-postgres.sh sh -c '\
 	  $(GO) test -race -count=1 -timeout 20m ./... && \
 	  $(GO) test -race -count=1 -timeout 10m -tags postgres ./internal/scheduling/'
