@@ -224,7 +224,6 @@ func buildCatalog() []*EventType {
 // examples are realistic sample objects, built with the same types the
 // events are built from.
 type examples struct {
-	t0                        time.Time
 	resource                  *Resource
 	shift                     *Shift
 	group                     *ServiceGroup

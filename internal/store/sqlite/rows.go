@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -18,8 +17,6 @@ type scanner = sqlrows.Scanner
 
 func ms(t time.Time) int64                    { return sqlrows.MS(t) }
 func fromMS(v int64) time.Time                { return sqlrows.FromMS(v) }
-func nullMS(v sql.NullInt64) *time.Time       { return sqlrows.NullMS(v) }
-func optMS(t *time.Time) any                  { return sqlrows.OptMS(t) }
 func endpointArgs(e *slotwire.Endpoint) []any { return sqlrows.EndpointArgs(e) }
 
 func scanTenant(row scanner) (*slotwire.Tenant, error) { return sqlrows.ScanTenant("sqlite", row) }
