@@ -74,12 +74,12 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	e := &slotwire.Event{TenantID: t.ID, Type: in.Type, Data: compact.Bytes(), IdempotencyKey: key}
-	item, err := s.cfg.Publisher.Publish(r.Context(), e)
+	res, err := s.cfg.Publisher.Publish(r.Context(), e)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusAccepted, EventAccepted{ID: item.Event.ID, Duplicate: item.Duplicate})
+	WriteJSON(w, http.StatusAccepted, EventAccepted{ID: res.ID, Duplicate: res.Duplicate})
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {

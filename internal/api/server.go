@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/store"
 )
@@ -17,9 +18,9 @@ import (
 // Publisher stores events durably (see package ingest).
 type Publisher interface {
 	// Publish returns once the event is committed (or known from its
-	// idempotency key: then item.Duplicate is set and Event.ID is the
-	// first event's id).
-	Publish(ctx context.Context, e *slotwire.Event) (*store.IngestItem, error)
+	// idempotency key: then Duplicate is set and ID is the first event's
+	// id).
+	Publish(ctx context.Context, e *slotwire.Event) (ingest.Result, error)
 }
 
 // Waker is told about endpoints that have new pending deliveries.

@@ -191,7 +191,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	go d.recorder(base)
 	d.loops.Add(1)
 	go d.poller()
-	if n, ok := d.cfg.Store.(store.Notifier); ok {
+	if n := d.cfg.Store.Capabilities().Notifier; n != nil {
 		ch, err := n.ListenWork(d.ctx)
 		if err != nil {
 			d.log.Warn("listen for work failed; polling only", "err", err)
@@ -244,7 +244,7 @@ func (d *Dispatcher) Wake(endpointIDs ...string) {
 	for _, id := range endpointIDs {
 		d.wakeLocal(id)
 	}
-	if n, ok := d.cfg.Store.(store.Notifier); ok && len(endpointIDs) > 0 {
+	if n := d.cfg.Store.Capabilities().Notifier; n != nil && len(endpointIDs) > 0 {
 		if err := n.NotifyWork(context.Background(), endpointIDs); err != nil {
 			d.log.Warn("notify work", "err", err)
 		}
@@ -260,54 +260,6 @@ func (d *Dispatcher) wakeLocal(id string) {
 	l := d.laneLocked(id)
 	l.claimable = true
 	l.kick()
-}
-
-// TryTake reserves room in ep's lane for a delivery being created.
-func (d *Dispatcher) TryTake(ep *slotwire.Endpoint) bool {
-	if ep.Ordering == slotwire.OrderingFIFO {
-		return false
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ctx == nil || d.ctx.Err() != nil {
-		return false
-	}
-	l, created := d.lanes[ep.ID]
-	if !created {
-		// A lane started for handed-over work has nothing to claim yet;
-		// older pending work is found by the poller.
-		l = d.laneLocked(ep.ID)
-		l.claimable = false
-	}
-	l.conc = d.concurrency(ep)
-	if l.load() >= l.window() {
-		return false
-	}
-	l.reserved++
-	return true
-}
-
-// Accept hands committed jobs to their lanes and drops reservations that
-// did not become jobs.
-func (d *Dispatcher) Accept(jobs []*store.Job, unreserve map[string]int) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ctx.Err() != nil {
-		return // stopping: the jobs stay leased and Stop releases them
-	}
-	for id, n := range unreserve {
-		if l, ok := d.lanes[id]; ok && n > 0 {
-			l.reserved -= n
-			l.kick()
-		}
-	}
-	for _, j := range jobs {
-		l := d.laneLocked(j.Endpoint.ID)
-		l.reserved--
-		l.setEndpoint(&j.Endpoint)
-		l.queue = append(l.queue, queued{job: j, leaseUntil: d.LeaseUntil(d.cfg.Now())})
-		l.kick()
-	}
 }
 
 func (d *Dispatcher) concurrency(ep *slotwire.Endpoint) int {
@@ -337,8 +289,8 @@ const maintenanceLock = "slotwire:maintenance"
 // store without locks (one node), else while it holds the lock, which
 // moves to another node when this one dies.
 func (d *Dispatcher) leader() bool {
-	lk, ok := d.cfg.Store.(store.Locker)
-	if !ok || d.release != nil {
+	lk := d.cfg.Store.Capabilities().Locker
+	if lk == nil || d.release != nil {
 		return true
 	}
 	release, got, err := lk.TryLock(d.ctx, maintenanceLock)

@@ -15,36 +15,22 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/fanout"
 	"github.com/slotwire/slotwire/internal/store"
 )
-
-// Dispatcher is what the ingester needs of the delivery engine. It may be
-// nil on nodes that do not deliver.
-type Dispatcher interface {
-	// TryTake reserves room for one new delivery to ep; false means the
-	// delivery should wait in the database as pending.
-	TryTake(ep *slotwire.Endpoint) bool
-	// Accept hands over committed, leased jobs and releases the
-	// reservations of any that were not created (failed batch: nil jobs).
-	Accept(jobs []*store.Job, unreserve map[string]int)
-	// Wake announces endpoints with new pending deliveries.
-	Wake(endpointIDs ...string)
-	// LeaseUntil is the lease given to jobs taken at now.
-	LeaseUntil(now time.Time) time.Time
-	// Owner identifies this node in leases.
-	Owner() string
-}
 
 // ErrStopped is returned by Publish after Stop.
 var ErrStopped = errors.New("ingest: stopped")
 
 // Config of an Ingester.
 type Config struct {
-	Store      store.Store
-	Dispatcher Dispatcher // optional
-	// Wake is called with endpoints that got pending deliveries when there
-	// is no Dispatcher (API-only nodes notify the workers this way).
-	Wake              func(endpointIDs ...string)
+	Store store.Store
+	// Dispatcher, when set, is asked for room for the new deliveries
+	// before each transaction and given the leased ones after it. Without
+	// it (API-only nodes) every delivery waits in the queue and the workers
+	// are told through the store's Notifier, if it has one.
+	Dispatcher        *dispatch.Dispatcher
 	Logger            *slog.Logger
 	Now               func() time.Time
 	IdempotencyWindow time.Duration // default 24h
@@ -93,9 +79,19 @@ func (in *Ingester) Stop() {
 	<-in.done
 }
 
+// Result is what a publisher learns of its event.
+type Result struct {
+	// ID is the event's id; for a duplicate, the id of the first event
+	// with the same idempotency key.
+	ID string
+	// Duplicate: the idempotency key was seen within the window and
+	// nothing new was stored.
+	Duplicate bool
+}
+
 // Publish stores e durably and returns its ingest result. e must have
 // TenantID, Type and Data set; ID, CreatedAt and Payload are filled here.
-func (in *Ingester) Publish(ctx context.Context, e *slotwire.Event) (*store.IngestItem, error) {
+func (in *Ingester) Publish(ctx context.Context, e *slotwire.Event) (Result, error) {
 	if e.ID == "" {
 		e.ID = slotwire.NewID(slotwire.PrefixEvent)
 	}
@@ -108,24 +104,24 @@ func (in *Ingester) Publish(ctx context.Context, e *slotwire.Event) (*store.Inge
 	req := &request{item: &store.IngestItem{Event: e}, done: make(chan error, 1)}
 	select {
 	case <-in.stop:
-		return nil, ErrStopped
+		return Result{}, ErrStopped
 	default:
 	}
 	select {
 	case in.reqs <- req:
 	case <-in.stop:
-		return nil, ErrStopped
+		return Result{}, ErrStopped
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return Result{}, ctx.Err()
 	}
 	select {
 	case err := <-req.done:
 		if err != nil {
-			return nil, err
+			return Result{}, err
 		}
-		return req.item, nil
+		return Result{ID: req.item.Event.ID, Duplicate: req.item.Duplicate}, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return Result{}, ctx.Err()
 	}
 }
 
@@ -168,32 +164,26 @@ func (in *Ingester) loop(ctx context.Context) {
 	}
 }
 
+// commit stores one batch: fan-out first (no transaction open), then
+// room reserved in the dispatcher's lanes, then one transaction with plain
+// values, then the leased jobs handed over (or the room given back) and
+// the workers woken for the rest.
 func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	now := in.cfg.Now().UTC()
 	b := &store.IngestBatch{Now: now, IdempotencyWindow: in.cfg.IdempotencyWindow}
 	for _, r := range reqs {
 		b.Items = append(b.Items, r.item)
 	}
-	d := in.cfg.Dispatcher
-	reserved := map[string]int{}
-	pending := map[string]bool{}
-	b.Take = func(ep *slotwire.Endpoint) bool {
-		if d != nil && d.TryTake(ep) {
-			reserved[ep.ID]++
-			return true
-		}
-		pending[ep.ID] = true
-		return false
+	err := fanout.Fill(ctx, in.cfg.Store, b.Items)
+	var res *dispatch.Reservation
+	if err == nil {
+		res = in.reserve(b)
+		err = in.cfg.Store.Ingest(ctx, b)
 	}
-	if d != nil {
-		b.Owner = d.Owner()
-		b.LeaseUntil = d.LeaseUntil(now)
-	}
-	err := in.cfg.Store.Ingest(ctx, b)
 	if err != nil {
 		in.cfg.Logger.Error("ingest batch failed", "events", len(reqs), "err", err)
-		if d != nil {
-			d.Accept(nil, reserved)
+		if res != nil {
+			res.Cancel()
 		}
 		for _, r := range reqs {
 			r.item.Jobs = nil
@@ -206,25 +196,68 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 		jobs = append(jobs, it.Jobs...)
 		it.Jobs = nil
 	}
-	for _, j := range jobs {
-		reserved[j.Endpoint.ID]--
-	}
-	if d != nil {
-		d.Accept(jobs, reserved)
-	}
-	if len(pending) > 0 {
-		ids := make([]string, 0, len(pending))
-		for id := range pending {
-			ids = append(ids, id)
-		}
-		switch {
-		case d != nil:
-			d.Wake(ids...)
-		case in.cfg.Wake != nil:
-			in.cfg.Wake(ids...)
-		}
-	}
+	res.Fulfil(jobs)
+	in.wake(pendingEndpoints(b.Items))
 	for _, r := range reqs {
 		r.done <- nil
+	}
+}
+
+// reserve asks the dispatcher for room for the batch's deliveries and
+// marks the targets it granted as leased.
+func (in *Ingester) reserve(b *store.IngestBatch) *dispatch.Reservation {
+	d := in.cfg.Dispatcher
+	want := map[string]int{}
+	eps := map[string]*slotwire.Endpoint{}
+	for _, it := range b.Items {
+		for _, t := range it.Targets {
+			want[t.Endpoint.ID]++
+			eps[t.Endpoint.ID] = t.Endpoint
+		}
+	}
+	res := d.Reserve(want, eps)
+	if d == nil {
+		return res
+	}
+	b.Owner, b.LeaseUntil = d.Owner(), d.LeaseUntil(b.Now)
+	for _, it := range b.Items {
+		for i := range it.Targets {
+			it.Targets[i].Leased = res.Take(it.Targets[i].Endpoint.ID)
+		}
+	}
+	return res
+}
+
+// pendingEndpoints lists the endpoints that got deliveries not leased to
+// this node.
+func pendingEndpoints(items []*store.IngestItem) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if it.Duplicate {
+			continue
+		}
+		for _, t := range it.Targets {
+			if id := t.Endpoint.ID; !t.Leased && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// wake tells the dispatcher here, or the workers elsewhere, about new
+// pending work.
+func (in *Ingester) wake(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	if d := in.cfg.Dispatcher; d != nil {
+		d.Wake(ids...)
+	} else if n := in.cfg.Store.Capabilities().Notifier; n != nil {
+		if err := n.NotifyWork(context.Background(), ids); err != nil {
+			in.cfg.Logger.Warn("notify work", "err", err)
+		}
 	}
 }

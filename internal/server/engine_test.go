@@ -194,12 +194,11 @@ func TestLeaseReclaim(t *testing.T) {
 	ep := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: ten.ID, URL: rc.URL, EventTypes: []string{"*"},
 		Enabled: true, Secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", CreatedAt: now, UpdatedAt: now}
 	must(t, db.CreateEndpoint(ctx, ep))
-	b := &store.IngestBatch{Now: now, IdempotencyWindow: time.Hour, Owner: "dead-node", LeaseUntil: now.Add(1500 * time.Millisecond),
-		Take: func(*slotwire.Endpoint) bool { return true }}
+	b := &store.IngestBatch{Now: now, IdempotencyWindow: time.Hour, Owner: "dead-node", LeaseUntil: now.Add(1500 * time.Millisecond)}
 	for i := 0; i < 25; i++ {
 		ev := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: ten.ID, Type: "x.y", Data: []byte(`{}`), CreatedAt: now}
 		ev.Payload = ev.BuildPayload()
-		b.Items = append(b.Items, &store.IngestItem{Event: ev})
+		b.Items = append(b.Items, &store.IngestItem{Event: ev, Targets: []store.Target{{Endpoint: ep, Leased: true}}})
 	}
 	must(t, db.Ingest(ctx, b))
 	db.Close()

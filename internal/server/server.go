@@ -120,16 +120,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		dc.OnTransition = n.emitTransition
 		// Several nodes may share a PostgreSQL database: bound endpoints
 		// across all of them.
-		_, shared := st.(store.Notifier)
-		dc.SharedLimits = dc.SharedLimits || shared
+		dc.SharedLimits = dc.SharedLimits || st.Capabilities().MultiNode
 		n.Dispatcher = dispatch.New(dc)
 	}
 	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest")}
-	if n.Dispatcher != nil {
-		ic.Dispatcher = n.Dispatcher
-	} else if nt, ok := st.(store.Notifier); ok {
-		ic.Wake = func(ids ...string) { _ = nt.NotifyWork(context.Background(), ids) }
-	}
+	ic.Dispatcher = n.Dispatcher // nil on API-only nodes: ingest notifies the workers through the store
 	n.Ingester = ingest.New(ic)
 	n.API = api.New(api.Config{
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
@@ -184,7 +179,7 @@ func (n *Node) URL() string { return "http://" + n.Addr() }
 func (n *Node) Wake(ids ...string) {
 	if n.Dispatcher != nil {
 		n.Dispatcher.Wake(ids...)
-	} else if nt, ok := n.Store.(store.Notifier); ok {
+	} else if nt := n.Store.Capabilities().Notifier; nt != nil {
 		_ = nt.NotifyWork(context.Background(), ids)
 	}
 }

@@ -52,3 +52,31 @@ type Locker interface {
 	// lock is held until release is called or the node dies.
 	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
 }
+
+// ReadTx is a read-only transaction of a module (the scheduling core):
+// on SQLite it runs on the reader pool, never under the write lock.
+// *sql.Tx has the same query methods.
+type ReadTx interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	// Dialect says how to write SQL for this database.
+	Dialect() Dialect
+}
+
+// WriteTx is a module's write transaction. Emit publishes an event in the
+// same transaction (transactional outbox): a rolled back change emits
+// nothing, a committed one always has its events.
+type WriteTx interface {
+	ReadTx
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	// Emit stores e (ID, TenantID, Type, Data and CreatedAt filled by the
+	// caller) and its deliveries, fanned out with internal/fanout.
+	Emit(e *slotwire.Event) error
+}
+
+// Transactor gives modules transactions with separate read and write
+// paths. (To be implemented by both drivers, replacing Outbox.)
+type Transactor interface {
+	Read(ctx context.Context, fn func(ctx context.Context, tx ReadTx) error) error
+	Write(ctx context.Context, fn func(ctx context.Context, tx WriteTx) error) (OutboxResult, error)
+}

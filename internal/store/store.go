@@ -16,13 +16,12 @@ import (
 	"github.com/slotwire/slotwire"
 )
 
-// Store is everything Slotwire keeps.
-type Store interface {
-	// Ping reports whether the database is reachable.
-	Ping(ctx context.Context) error
-	// Close releases the database.
-	Close() error
+// The store is split by concern. Each interface below is small and has its
+// own part of the conformance suite (store/storetest); a driver implements
+// them all and says what else it can do in Capabilities.
 
+// Tenants is the tenant and API-key half of the configuration store.
+type Tenants interface {
 	// CreateTenant stores a tenant together with its first API key.
 	CreateTenant(ctx context.Context, t *slotwire.Tenant, key *slotwire.APIKey) error
 	// GetTenant returns a tenant or an error wrapping slotwire.ErrNotFound.
@@ -33,21 +32,32 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, key *slotwire.APIKey) error
 	// TenantByKeyHash returns the tenant owning the API key with that hash.
 	TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error)
+}
 
+// Endpoints is the endpoint half of the configuration store.
+type Endpoints interface {
 	CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
 	GetEndpoint(ctx context.Context, tenantID, id string) (*slotwire.Endpoint, error)
 	// ListEndpoints returns a tenant's endpoints newest first.
 	ListEndpoints(ctx context.Context, tenantID string, p Page) ([]*slotwire.Endpoint, error)
+	// EnabledEndpoints returns every enabled endpoint of a tenant, ordered
+	// by id: the candidates of the fan-out (internal/fanout).
+	EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error)
 	// UpdateEndpoint replaces every stored field of the endpoint.
 	UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
 	// DeleteEndpoint removes the endpoint, its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+}
 
-	// Ingest stores a batch of events and their deliveries in one
-	// transaction (group commit) and fills in each item's results.
-	Ingest(ctx context.Context, b *IngestBatch) error
+// Config is the configuration store: tenants, keys and endpoints.
+type Config interface {
+	Tenants
+	Endpoints
+}
+
+// Log is the read side of what happened: events, deliveries, attempts.
+type Log interface {
 	GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Event, error)
-
 	// ListDeliveries returns deliveries newest first.
 	ListDeliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*slotwire.Delivery, error)
 	GetDelivery(ctx context.Context, tenantID, id string) (*slotwire.Delivery, error)
@@ -58,7 +68,16 @@ type Store interface {
 	// Replay creates a new pending delivery of the same event to the same
 	// endpoint, marked as a replay of deliveryID.
 	Replay(ctx context.Context, tenantID, deliveryID, newID string, now time.Time) (*slotwire.Delivery, error)
+}
 
+// Queue is the work queue: events enter it with their deliveries, which
+// are claimed under a lease, completed or released.
+type Queue interface {
+	// Ingest stores a batch of events and their deliveries (one per
+	// target the caller chose) in one transaction (group commit) and fills
+	// in each item's results. It calls nothing back: the batch is plain
+	// values.
+	Ingest(ctx context.Context, b *IngestBatch) error
 	// DueEndpoints lists the enabled endpoints that have pending deliveries,
 	// with the time the earliest one is due.
 	DueEndpoints(ctx context.Context) ([]DueEndpoint, error)
@@ -74,13 +93,44 @@ type Store interface {
 	// ReclaimExpired returns to pending every inflight delivery whose lease
 	// ended before now.
 	ReclaimExpired(ctx context.Context, now time.Time) (int, error)
+}
 
+// Slots are the per-endpoint send slots that make an endpoint's limits hold
+// across nodes.
+type Slots interface {
 	// AcquireSlots renews the endpoint send slots owner holds and leases
 	// free or expired ones until it holds want of the endpoint's max
 	// slots (giving back any above want); it returns how many it holds.
 	AcquireSlots(ctx context.Context, endpointID, owner string, want, max int, now, until time.Time) (int, error)
 	// ReleaseSlots gives back every slot owner holds on the endpoint.
 	ReleaseSlots(ctx context.Context, endpointID, owner string) error
+}
+
+// Capabilities says what a driver can do beyond the interfaces every
+// driver implements. Callers read it instead of probing the driver's type.
+type Capabilities struct {
+	// MultiNode: several nodes may share this database, so limits that
+	// must hold across nodes (send slots) are taken from the store.
+	MultiNode bool
+	// Notifier tells other nodes about new work; nil: every node polls.
+	Notifier Notifier
+	// Locker elects one node for periodic work; nil: this node is alone
+	// and always elected.
+	Locker Locker
+}
+
+// Store is everything Slotwire keeps.
+type Store interface {
+	Config
+	Log
+	Queue
+	Slots
+	// Capabilities says what else the driver can do.
+	Capabilities() Capabilities
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
 }
 
 // Page selects a page of a newest-first listing: items with an id lower
@@ -98,19 +148,29 @@ type DeliveryFilter struct {
 	Page
 }
 
+// Target is one delivery to create for an event: the endpoint, and whether
+// the delivery is created already leased to the batch's Owner (the
+// dispatcher reserved room for it) or pending in the queue.
+type Target struct {
+	Endpoint *slotwire.Endpoint
+	Leased   bool
+}
+
 // IngestItem is one event of a batch. The caller fills Event (ID,
-// TenantID, Type, Data, IdempotencyKey, CreatedAt, Payload); Ingest fills
-// the results.
+// TenantID, Type, Data, IdempotencyKey, CreatedAt, Payload) and Targets
+// (the fan-out, decided before the transaction); Ingest fills the results.
 type IngestItem struct {
-	Event *slotwire.Event
+	Event   *slotwire.Event
+	Targets []Target
 
 	// Duplicate is set when the idempotency key was seen within the
 	// window; Event.ID is then the first event's id and nothing is stored.
 	Duplicate bool
-	// Deliveries counts the deliveries created.
+	// Deliveries counts the deliveries created. A target whose endpoint was
+	// deleted or disabled since the fan-out gets none.
 	Deliveries int
-	// Jobs are the deliveries created already leased to the batch's Owner
-	// (see IngestBatch.Take).
+	// Jobs are the deliveries created from Leased targets, leased to the
+	// batch's Owner until LeaseUntil, ready to send without a claim.
 	Jobs []*Job
 }
 
@@ -120,12 +180,7 @@ type IngestBatch struct {
 	Now   time.Time
 	// IdempotencyWindow is how long an idempotency key is remembered.
 	IdempotencyWindow time.Duration
-	// Take, when not nil, is asked for each delivery created; when it
-	// returns true the delivery is stored inflight, leased to Owner until
-	// LeaseUntil, and handed back as a Job so the caller can send it
-	// without claiming it first. It is called while the transaction is
-	// open and must be fast.
-	Take       func(ep *slotwire.Endpoint) bool
+	// Owner and LeaseUntil are the lease of deliveries of Leased targets.
 	Owner      string
 	LeaseUntil time.Time
 }

@@ -176,18 +176,23 @@ func insertEvents(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, items [
 	return kept, nil
 }
 
-// insertDeliveries fans the stored events out to the enabled endpoints of
-// their tenants.
+// insertDeliveries stores a delivery per target of the stored events whose
+// endpoint still exists and is enabled.
 func insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, items []*store.IngestItem) error {
-	var tenants []string
+	var ids []string
 	seen := map[string]bool{}
 	for _, it := range items {
-		if t := it.Event.TenantID; !seen[t] {
-			seen[t] = true
-			tenants = append(tenants, t)
+		for _, t := range it.Targets {
+			if id := t.Endpoint.ID; !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
 		}
 	}
-	endpoints, err := enabledEndpoints(ctx, tx, tenants)
+	if len(ids) == 0 {
+		return nil
+	}
+	endpoints, err := liveEndpoints(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
@@ -195,18 +200,20 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, ite
 		item *store.IngestItem
 		job  *store.Job
 	}
+	ids = nil
 	var (
-		ids, dTenants, eps, events, types []string
+		dTenants, eps, events, types []string
 		take                              []bool
 		out                               []pending
 	)
 	for _, it := range items {
 		ev := it.Event
-		for _, ep := range endpoints[ev.TenantID] {
-			if !ep.Subscribes(ev.Type) {
-				continue
+		for _, target := range it.Targets {
+			ep, ok := endpoints[target.Endpoint.ID]
+			if !ok {
+				continue // deleted or disabled since the fan-out
 			}
-			t := b.Take != nil && b.Take(ep)
+			t := target.Leased
 			d := slotwire.Delivery{
 				ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
 				EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending,
@@ -260,29 +267,51 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, ite
 	return nil
 }
 
-// enabledEndpoints returns the enabled endpoints of the tenants, by
-// tenant, in id order. They are locked FOR KEY SHARE so that an endpoint
-// cannot be deleted under the deliveries about to reference it (the lock
-// does not block updates of the endpoint nor FIFO claims).
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenants []string) (map[string][]*slotwire.Endpoint, error) {
+// liveEndpoints returns those of the endpoints that are still enabled, by
+// id. They are locked FOR KEY SHARE so that an endpoint cannot be deleted
+// under the deliveries about to reference it (the lock does not block
+// updates of the endpoint nor FIFO claims).
+func liveEndpoints(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*slotwire.Endpoint, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints
-		WHERE tenant_id = ANY($1::text[]) AND enabled ORDER BY id FOR KEY SHARE`, tenants)
+		WHERE id = ANY($1::text[]) AND enabled ORDER BY id FOR KEY SHARE`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: endpoints: %w", err)
 	}
 	defer rows.Close()
-	out := map[string][]*slotwire.Endpoint{}
+	out := map[string]*slotwire.Endpoint{}
 	for rows.Next() {
 		e, err := scanEndpoint(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[e.TenantID] = append(out[e.TenantID], e)
+		out[e.ID] = e
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: ingest: endpoints: %w", err)
 	}
 	return out, nil
+}
+
+// EnabledEndpoints returns a tenant's enabled endpoints in id order.
+func (db *DB) EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error) {
+	return enabledEndpoints(ctx, db.sql, tenantID)
+}
+
+func enabledEndpoints(ctx context.Context, q sqlrows.Querier, tenantID string) ([]*slotwire.Endpoint, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: endpoints of %s: %w", tenantID, err)
+	}
+	defer rows.Close()
+	var out []*slotwire.Endpoint
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // GetEvent returns one of a tenant's events.
@@ -353,11 +382,18 @@ func (db *DB) Outbox(ctx context.Context, fn func(ctx context.Context, tx *sql.T
 	var res store.OutboxResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = sqlrows.Outbox(ctx, tx, dialect{}, ingestTx, fn)
+		res, err = sqlrows.Outbox(ctx, tx, dialect{}, ingestTx, enabledEndpoints, fn)
 		return err
 	})
 	if err != nil {
 		return store.OutboxResult{}, err
 	}
 	return res, nil
+}
+
+// Capabilities: several nodes may share a PostgreSQL database; they tell
+// each other about new work (LISTEN/NOTIFY) and elect one node for
+// periodic work (advisory locks).
+func (db *DB) Capabilities() store.Capabilities {
+	return store.Capabilities{MultiNode: true, Notifier: db, Locker: db}
 }

@@ -18,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the admin connection
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/fanout"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/postgres"
 	"github.com/slotwire/slotwire/internal/store/storetest"
@@ -221,7 +222,7 @@ func (f *fixture) ingest(t *testing.T, n int) []*slotwire.Event {
 			Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0}
 		e.Payload = e.BuildPayload()
 		evs = append(evs, e)
-		b.Items = append(b.Items, &store.IngestItem{Event: e})
+		b.Items = append(b.Items, &store.IngestItem{Event: e, Targets: []store.Target{{Endpoint: f.ep}}})
 		if len(b.Items) == 100 || i == n-1 {
 			must(t, f.db.Ingest(context.Background(), b))
 			b.Items = nil
@@ -383,7 +384,7 @@ func TestIngestIdempotencyRace(t *testing.T) {
 				e := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: f.ten.ID, Type: "a.b",
 					Data: []byte(`{}`), IdempotencyKey: k, CreatedAt: t0}
 				e.Payload = e.BuildPayload()
-				b.Items = append(b.Items, &store.IngestItem{Event: e})
+				b.Items = append(b.Items, &store.IngestItem{Event: e, Targets: []store.Target{{Endpoint: f.ep}}})
 			}
 			batches[i] = b
 		}
@@ -658,6 +659,9 @@ func BenchmarkIngest(b *testing.B) {
 				Data: []byte(`{"n":1}`), IdempotencyKey: fmt.Sprintf("k-%d-%d", i, k), CreatedAt: t0}
 			e.Payload = e.BuildPayload()
 			batch.Items = append(batch.Items, &store.IngestItem{Event: e})
+		}
+		if err := fanout.Fill(ctx, db, batch.Items); err != nil {
+			b.Fatal(err)
 		}
 		if err := db.Ingest(ctx, batch); err != nil {
 			b.Fatal(err)

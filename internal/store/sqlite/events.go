@@ -37,7 +37,7 @@ func ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error {
 		defer insDelivery.Close()
 
 		now := ms(b.Now)
-		endpoints := map[string][]*slotwire.Endpoint{} // tenant -> enabled endpoints
+		endpoints := map[string]map[string]*slotwire.Endpoint{} // tenant -> enabled endpoints by id
 		seenKeys := map[[2]string]string{}
 		for _, it := range b.Items {
 			ev := it.Event
@@ -72,19 +72,21 @@ func ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error {
 			if _, err := insEvent.ExecContext(ctx, ev.ID, ev.TenantID, ev.Type, key, ev.Payload, ms(ev.CreatedAt)); err != nil {
 				return fmt.Errorf("sqlite: ingest event: %w", err)
 			}
-			eps, ok := endpoints[ev.TenantID]
+			live, ok := endpoints[ev.TenantID]
 			if !ok {
-				eps, err = enabledEndpoints(ctx, tx, ev.TenantID)
+				eps, err := enabledEndpoints(ctx, tx, ev.TenantID)
 				if err != nil {
 					return err
 				}
-				endpoints[ev.TenantID] = eps
+				live = byID(eps)
+				endpoints[ev.TenantID] = live
 			}
-			for _, ep := range eps {
-				if !ep.Subscribes(ev.Type) {
-					continue
+			for _, t := range it.Targets {
+				ep, ok := live[t.Endpoint.ID]
+				if !ok {
+					continue // deleted or disabled since the fan-out
 				}
-				take := b.Take != nil && b.Take(ep)
+				take := t.Leased
 				d := slotwire.Delivery{
 					ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
 					EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending,
@@ -109,7 +111,22 @@ func ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error {
 	}
 }
 
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*slotwire.Endpoint, error) {
+func byID(eps []*slotwire.Endpoint) map[string]*slotwire.Endpoint {
+	m := make(map[string]*slotwire.Endpoint, len(eps))
+	for _, e := range eps {
+		m[e.ID] = e
+	}
+	return m
+}
+
+// EnabledEndpoints returns a tenant's enabled endpoints in id order.
+func (db *DB) EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error) {
+	return enabledEndpoints(ctx, db.r, tenantID)
+}
+
+type querier = sqlrows.Querier
+
+func enabledEndpoints(ctx context.Context, tx querier, tenantID string) ([]*slotwire.Endpoint, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND enabled = 1 ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: endpoints of %s: %w", tenantID, err)
@@ -161,7 +178,7 @@ func (db *DB) Outbox(ctx context.Context, fn func(ctx context.Context, tx *sql.T
 	var res store.OutboxResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = sqlrows.Outbox(ctx, tx, dialect{}, ingestTx, fn)
+		res, err = sqlrows.Outbox(ctx, tx, dialect{}, ingestTx, enabledEndpoints, fn)
 		return err
 	})
 	if err != nil {
@@ -171,3 +188,7 @@ func (db *DB) Outbox(ctx context.Context, fn func(ctx context.Context, tx *sql.T
 }
 
 var _ store.Outbox = (*DB)(nil)
+
+// Capabilities: an SQLite file has one node; it neither notifies nor
+// elects.
+func (db *DB) Capabilities() store.Capabilities { return store.Capabilities{} }

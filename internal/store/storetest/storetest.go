@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/fanout"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -103,6 +104,7 @@ func ingest(t *testing.T, s store.Store, now time.Time, events ...*slotwire.Even
 	for _, e := range events {
 		b.Items = append(b.Items, &store.IngestItem{Event: e})
 	}
+	must(t, fanout.Fill(ctx(), s, b.Items))
 	must(t, s.Ingest(ctx(), b))
 	return b.Items
 }
@@ -313,8 +315,7 @@ func testIngestTake(t *testing.T, s store.Store) {
 	a, b := newEndpoint(t, s, ten, "*"), newEndpoint(t, s, ten, "*")
 	ev := newEvent(ten, "a.b", "", t0)
 	batch := &store.IngestBatch{Now: t0, IdempotencyWindow: time.Hour, Owner: "node-1", LeaseUntil: t0.Add(time.Minute),
-		Items: []*store.IngestItem{{Event: ev}},
-		Take:  func(ep *slotwire.Endpoint) bool { return ep.ID == a.ID }}
+		Items: []*store.IngestItem{{Event: ev, Targets: []store.Target{{Endpoint: a, Leased: true}, {Endpoint: b}}}}}
 	must(t, s.Ingest(ctx(), batch))
 	it := batch.Items[0]
 	if it.Deliveries != 2 || len(it.Jobs) != 1 {
