@@ -203,8 +203,8 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, ite
 	ids = nil
 	var (
 		dTenants, eps, events, types []string
-		take                              []bool
-		out                               []pending
+		take                         []bool
+		out                          []pending
 	)
 	for _, it := range items {
 		ev := it.Event
