@@ -114,6 +114,7 @@ func (d *Dispatcher) Stop() {
 		d.maint.Stop()
 		d.loops.Wait()
 		d.drain()
+		d.client.CloseIdleConnections()
 		d.completer.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
