@@ -31,7 +31,8 @@ Conventions:
   schemas use type, properties, required, items, enum and format date-time). Events of these types published by
   other apps through ` + "`POST /v1/events`" + ` are validated against the same schemas by a standard draft 2020-12
   validator with format assertions on, so the server accepts a payload exactly when a receiver's standard
-  validator does (400 ` + "`invalid_request`" + ` naming the first violation otherwise). Other event types are not validated.
+  validator does (400 ` + "`invalid_request`" + ` naming the first violation otherwise), except that numbers must fit a
+  float64 with an exponent within ±1000. Other event types are not validated.
 
 ## Cascading rules
 
