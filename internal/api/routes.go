@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -24,9 +28,32 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/deliveries/{id}/payload", s.deliveryPayload)
 	s.HandleTenant("POST /v1/deliveries/{id}/replay", s.replayDelivery)
 
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("/", s.noRoute)
+}
+
+// noRoute answers requests no route matched: 405 with Allow when the path
+// is known under other methods, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		WriteError(w, errorf("not_found", "no route for %s %s", r.Method, r.URL.Path))
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	WriteJSON(w, http.StatusMethodNotAllowed, errorBody("method_not_allowed",
+		fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))))
+}
+
+func errorBody(code, msg string) ErrorBody {
+	var b ErrorBody
+	b.Error.Code, b.Error.Message = code, msg
+	return b
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

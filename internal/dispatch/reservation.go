@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"time"
+
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/store"
 )
@@ -26,12 +28,7 @@ type Reservation struct {
 // dispatcher the reservation is empty.
 func (d *Dispatcher) Reserve(want map[string]int, eps map[string]*slotwire.Endpoint) *Reservation {
 	r := &Reservation{d: d, left: map[string]int{}, held: map[string]int{}}
-	if d == nil || len(want) == 0 {
-		return r
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ctx == nil || d.ctx.Err() != nil {
+	if d == nil || len(want) == 0 || !d.running() {
 		return r
 	}
 	for id, n := range want {
@@ -39,31 +36,26 @@ func (d *Dispatcher) Reserve(want map[string]int, eps map[string]*slotwire.Endpo
 		if ep == nil || ep.Ordering == slotwire.OrderingFIFO || n <= 0 {
 			continue
 		}
-		if g := d.reserveLocked(ep, n); g > 0 {
+		if g := d.reserve(ep, n); g > 0 {
 			r.left[id], r.held[id] = g, g
 		}
 	}
 	return r
 }
 
-// reserveLocked reserves up to n deliveries in ep's lane and returns how
-// many it got.
-func (d *Dispatcher) reserveLocked(ep *slotwire.Endpoint, n int) int {
-	l, created := d.lanes[ep.ID]
-	if !created {
-		// A lane started for handed-over work has nothing to claim yet;
-		// older pending work is found by the poller.
-		l = d.laneLocked(ep.ID)
-		l.claimable = false
-	}
-	l.conc = d.concurrency(ep)
-	room := l.window() - l.load()
-	if room <= 0 {
-		return 0
-	}
-	g := min(n, room)
-	l.reserved += g
-	return g
+// reserve reserves up to n deliveries in ep's lane and returns how many
+// it got. A lane started for handed-over work has nothing to claim yet;
+// older pending work is found by the poller.
+func (d *Dispatcher) reserve(ep *slotwire.Endpoint, n int) int {
+	got := 0
+	d.withLane(ep.ID, false, func(l *lane) {
+		l.conc = d.cfg.concurrency(ep)
+		if room := l.window() - l.load(); room > 0 {
+			got = min(n, room)
+			l.reserved += got
+		}
+	})
+	return got
 }
 
 // Take uses one unit of the room granted for the endpoint: true means the
@@ -83,24 +75,32 @@ func (r *Reservation) Fulfil(jobs []*store.Job) {
 	if r.d == nil || len(r.held) == 0 {
 		return
 	}
-	d := r.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ctx.Err() != nil {
+	if !r.d.running() {
 		return // stopping: the jobs stay leased and Stop releases them
 	}
-	leaseUntil := d.LeaseUntil(d.cfg.Now())
-	for _, j := range jobs {
-		l := d.laneLocked(j.Endpoint.ID)
-		if r.held[j.Endpoint.ID] > 0 {
-			r.held[j.Endpoint.ID]--
-			l.reserved--
+	leaseUntil := r.d.LeaseUntil(r.d.cfg.Now())
+	for len(jobs) > 0 {
+		// Jobs of one endpoint come together: hand each run at once.
+		n := 1
+		for n < len(jobs) && jobs[n].Endpoint.ID == jobs[0].Endpoint.ID {
+			n++
 		}
-		l.setEndpoint(&j.Endpoint)
-		l.queue = append(l.queue, queued{job: j, leaseUntil: leaseUntil})
-		l.kick()
+		r.hand(jobs[:n], leaseUntil)
+		jobs = jobs[n:]
 	}
-	r.releaseLocked()
+	r.release()
+}
+
+// hand queues jobs of one endpoint in its lane, in place of their room.
+func (r *Reservation) hand(jobs []*store.Job, leaseUntil time.Time) {
+	id := jobs[0].Endpoint.ID
+	r.d.withLane(id, true, func(l *lane) {
+		took := min(r.held[id], len(jobs))
+		r.held[id] -= took
+		l.reserved -= took
+		l.enqueueLocked(jobs, leaseUntil)
+		l.kick()
+	})
 }
 
 // Cancel gives back all the room (the transaction failed).
@@ -108,16 +108,17 @@ func (r *Reservation) Cancel() {
 	if r.d == nil || len(r.held) == 0 {
 		return
 	}
-	r.d.mu.Lock()
-	defer r.d.mu.Unlock()
-	r.releaseLocked()
+	r.release()
 }
 
-func (r *Reservation) releaseLocked() {
+// release gives back the room still held.
+func (r *Reservation) release() {
 	for id, n := range r.held {
-		if l, ok := r.d.lanes[id]; ok && n > 0 {
+		if l := r.d.lookup(id); l != nil && n > 0 {
+			l.mu.Lock()
 			l.reserved -= n
 			l.kick()
+			l.mu.Unlock()
 		}
 		delete(r.held, id)
 	}

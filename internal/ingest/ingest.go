@@ -129,38 +129,46 @@ func (in *Ingester) loop(ctx context.Context) {
 	defer close(in.done)
 	batch := make([]*request, 0, in.cfg.MaxBatch)
 	for {
-		batch = batch[:0]
+		select {
+		case r := <-in.reqs:
+			batch = in.fill(append(batch[:0], r))
+			in.commit(ctx, batch)
+		case <-in.stop:
+			in.drain(ctx, batch[:0])
+			return
+		}
+	}
+}
+
+// fill adds the requests already waiting to the batch, up to MaxBatch.
+func (in *Ingester) fill(batch []*request) []*request {
+	for len(batch) < in.cfg.MaxBatch {
 		select {
 		case r := <-in.reqs:
 			batch = append(batch, r)
-		case <-in.stop:
-			// Drain what was queued before Stop.
-			for {
-				select {
-				case r := <-in.reqs:
-					batch = append(batch, r)
-					if len(batch) == in.cfg.MaxBatch {
-						in.commit(ctx, batch)
-						batch = batch[:0]
-					}
-				default:
-					if len(batch) > 0 {
-						in.commit(ctx, batch)
-					}
-					return
-				}
-			}
+		default:
+			return batch
 		}
-	fill:
-		for len(batch) < in.cfg.MaxBatch {
-			select {
-			case r := <-in.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
+	}
+	return batch
+}
+
+// drain commits what was submitted before Stop.
+func (in *Ingester) drain(ctx context.Context, batch []*request) {
+	for {
+		select {
+		case r := <-in.reqs:
+			batch = append(batch, r)
+			if len(batch) == in.cfg.MaxBatch {
+				in.commit(ctx, batch)
+				batch = batch[:0]
 			}
+		default:
+			if len(batch) > 0 {
+				in.commit(ctx, batch)
+			}
+			return
 		}
-		in.commit(ctx, batch)
 	}
 }
 

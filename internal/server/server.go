@@ -18,6 +18,7 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/api"
 	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/httpmw"
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/store"
@@ -102,6 +103,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Every line logged while serving a request carries its request id.
+	cfg.Logger = slog.New(httpmw.LogHandler{Handler: cfg.Logger.Handler()})
 	if cfg.NodeID == "" {
 		host, _ := os.Hostname()
 		cfg.NodeID = host + "/" + cfg.Addr
@@ -151,8 +154,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
 		n.ln = ln
-		n.http = &http.Server{Handler: n.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-			IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+		n.http = &http.Server{Handler: httpmw.Wrap(n.API, cfg.Logger.With("component", "http")),
+			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+			// A route that streams for longer extends its own deadline
+			// with http.ResponseController.
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 		go func() {
 			if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				cfg.Logger.Error("http server", "err", err)

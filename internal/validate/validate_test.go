@@ -1,0 +1,68 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/slotwire/slotwire"
+)
+
+func TestJSON(t *testing.T) {
+	for _, c := range []struct {
+		name, doc, want string // want: "" valid, else a substring of the error
+	}{
+		{"plain", `{"a":1,"b":{"c":[1,{"d":2}]}}`, ""},
+		{"same key in sibling objects", `{"a":{"x":1},"b":{"x":2}}`, ""},
+		{"escaped pair", `{"a":"\ud83d\ude00"}`, ""},
+		{"escaped backslash before u", `{"a":"\\ud800"}`, ""},
+		{"duplicate top", `{"a":1,"a":2}`, `duplicate key "a" in $`},
+		{"duplicate nested", `{"data":{"x":{"y":1,"y":2}}}`, `duplicate key "y" in $.data.x`},
+		{"duplicate in array", `{"l":[{"k":1,"k":1}]}`, `duplicate key "k" in $.l[0]`},
+		{"invalid utf-8", "{\"a\":\"\xff\"}", "not valid UTF-8 (at byte 6)"},
+		{"lone high surrogate", `{"a":"\ud800x"}`, "lone UTF-16 surrogate"},
+		{"lone low surrogate", `{"a":"\udc00"}`, "lone UTF-16 surrogate"},
+		{"truncated", `{"a":`, "not valid JSON"},
+	} {
+		err := JSON([]byte(c.doc))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		case err != nil && slotwire.ErrorCode(err) != slotwire.ECodeInvalid:
+			t.Errorf("%s: code %s", c.name, slotwire.ErrorCode(err))
+		}
+	}
+}
+
+func FuzzJSON(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":1,"a":2}`, "{\"a\":\"\xff\"}", `{"a":"\ud800"}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		_ = JSON(doc) // must not panic
+	})
+}
+
+func TestHeaders(t *testing.T) {
+	if err := Headers(map[string]string{"X-Api-Key": "a", "Authorization": "b"}); err != nil {
+		t.Fatal(err)
+	}
+	err := Headers(map[string]string{"X-Api-Key": "a", "x-api-key": "b"})
+	if err == nil || !strings.Contains(err.Error(), `"X-Api-Key" and "x-api-key"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestPublishableType(t *testing.T) {
+	for _, typ := range []string{"endpoint.disabled", "endpoint.recovered", "Endpoint.x", "slotwire.ping"} {
+		if err := PublishableType(typ); err == nil {
+			t.Errorf("%s accepted", typ)
+		}
+	}
+	for _, typ := range []string{"invoice.paid", "appointment.created", "endpoints.synced"} {
+		if err := PublishableType(typ); err != nil {
+			t.Errorf("%s: %v", typ, err)
+		}
+	}
+}
