@@ -10,23 +10,12 @@ import (
 	"strings"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/httpx"
 )
-
-type ctxKey int
-
-const tenantKey ctxKey = iota
 
 // TenantFrom returns the tenant authenticated for the request. It is set
 // on every route registered with Server.HandleTenant.
-func TenantFrom(ctx context.Context) *slotwire.Tenant {
-	t, _ := ctx.Value(tenantKey).(*slotwire.Tenant)
-	return t
-}
-
-// WithTenant returns ctx carrying t (for tests of handlers).
-func WithTenant(ctx context.Context, t *slotwire.Tenant) context.Context {
-	return context.WithValue(ctx, tenantKey, t)
-}
+func TenantFrom(ctx context.Context) *slotwire.Tenant { return httpx.TenantFrom(ctx) }
 
 // HashKey returns the stored form of an API key.
 func HashKey(key string) string {

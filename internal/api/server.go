@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/httpx"
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/store"
@@ -108,11 +109,14 @@ func New(cfg Config) *Server {
 	return s
 }
 
+var _ httpx.Router = (*Server)(nil)
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // HandleTenant registers a route that needs a tenant API key; the handler
-// finds the tenant with TenantFrom(r.Context()).
+// finds the tenant with TenantFrom(r.Context()). It makes *Server an
+// httpx.Router, the interface modules register their routes with.
 func (s *Server) HandleTenant(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, s.requireTenant(h))
 }
@@ -134,7 +138,7 @@ func (s *Server) requireTenant(h http.HandlerFunc) http.Handler {
 		}
 		hash, now := HashKey(key), time.Now()
 		if t := s.keys.get(hash, now); t != nil {
-			h(w, r.WithContext(WithTenant(r.Context(), t)))
+			h(w, r.WithContext(httpx.WithTenant(r.Context(), t)))
 			return
 		}
 		t, err := s.cfg.Store.TenantByKeyHash(r.Context(), hash)
@@ -149,7 +153,7 @@ func (s *Server) requireTenant(h http.HandlerFunc) http.Handler {
 			s.internal(w, r, err)
 			return
 		}
-		h(w, r.WithContext(WithTenant(r.Context(), t)))
+		h(w, r.WithContext(httpx.WithTenant(r.Context(), t)))
 	})
 }
 
@@ -169,11 +173,7 @@ func (s *Server) requireAdmin(h http.HandlerFunc) http.Handler {
 
 // Fail writes err; unexpected errors are logged and answered with a 500.
 func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
-	if slotwire.ErrorCode(err) == slotwire.ECodeInternal {
-		s.internal(w, r, err)
-		return
-	}
-	WriteError(w, err)
+	httpx.Fail(w, r, s.log, err)
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -210,6 +210,21 @@ func (s *Service) checkInput(t *txn, in *AppointmentInput, create bool) error {
 	normTime(&in.End)
 	optRef(&in.CustomerID)
 	optRef(&in.ServiceID)
+	if err := s.checkRefs(t, in, create); err != nil {
+		return err
+	}
+	if err := checkAppointmentText(in); err != nil {
+		return err
+	}
+	if err := checkAppointmentState(in); err != nil {
+		return err
+	}
+	return checkSource(in)
+}
+
+// checkRefs checks the time span and the referenced service, resources and
+// customer; a new appointment without an end lasts as long as its service.
+func (s *Service) checkRefs(t *txn, in *AppointmentInput, create bool) error {
 	var svc *ServiceObj
 	if in.ServiceID != nil {
 		var err error
@@ -234,10 +249,16 @@ func (s *Service) checkInput(t *txn, in *AppointmentInput, create bool) error {
 			return unprocessable("customer_id: customer %s not found", *in.CustomerID)
 		}
 	}
-	for field, v := range map[string]string{"location": in.Location, "subject": in.Subject} {
-		if err := maxLen(field, v, maxName*5); err != nil {
-			return err
-		}
+	return nil
+}
+
+// checkAppointmentText bounds the free-text and custom fields.
+func checkAppointmentText(in *AppointmentInput) error {
+	if err := maxLen("location", in.Location, maxName*5); err != nil {
+		return err
+	}
+	if err := maxLen("subject", in.Subject, maxName*5); err != nil {
+		return err
 	}
 	if err := maxLen("notes", in.Notes, maxText); err != nil {
 		return err
@@ -245,9 +266,12 @@ func (s *Service) checkInput(t *txn, in *AppointmentInput, create bool) error {
 	if in.CustomFields == nil {
 		in.CustomFields = map[string]any{}
 	}
-	if err := checkCustomFields("custom_fields", in.CustomFields); err != nil {
-		return err
-	}
+	return checkCustomFields("custom_fields", in.CustomFields)
+}
+
+// checkAppointmentState defaults and checks origin and status; cancelled
+// and no-show are reached only through their own routes.
+func checkAppointmentState(in *AppointmentInput) error {
 	if in.Origin == "" {
 		in.Origin = OriginManual
 	}
@@ -260,12 +284,17 @@ func (s *Service) checkInput(t *txn, in *AppointmentInput, create bool) error {
 	if in.Status == StatusCancelled || in.Status == StatusNoShow {
 		return unprocessable("status %s is set with POST /v1/appointments/{id}/%s", in.Status, map[string]string{StatusCancelled: "cancel", StatusNoShow: "no-show"}[in.Status])
 	}
-	if err := checkEnum("status", in.Status, StatusScheduled, StatusConfirmed, StatusCompleted); err != nil {
-		return err
-	}
-	for field, v := range map[string]*string{"source.app": &in.Source.App, "source.type": &in.Source.Type, "source.job_no": &in.Source.JobNo, "source.task_no": &in.Source.TaskNo} {
-		*v = strings.TrimSpace(*v)
-		if err := maxLen(field, *v, maxName); err != nil {
+	return checkEnum("status", in.Status, StatusScheduled, StatusConfirmed, StatusCompleted)
+}
+
+// checkSource trims the back-office routing fields and bounds them.
+func checkSource(in *AppointmentInput) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"source.app", &in.Source.App}, {"source.type", &in.Source.Type}, {"source.job_no", &in.Source.JobNo}, {"source.task_no", &in.Source.TaskNo}} {
+		*f.v = strings.TrimSpace(*f.v)
+		if err := maxLen(f.name, *f.v, maxName); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/slotwire/slotwire"
 )
 
@@ -19,6 +20,8 @@ type EventType struct {
 	Scope       string          `json:"scope"`
 	Schema      *Schema         `json:"schema"`
 	Example     json.RawMessage `json:"example"`
+
+	check *jsonschema.Schema // Schema, compiled
 }
 
 // Scopes a receiver (an app with an API key or an endpoint) may hold, with
@@ -38,32 +41,40 @@ var Scopes = []struct{ Name, Description string }{
 
 const schemaDialect = "https://json-schema.org/draft/2020-12/schema"
 
-var catalog = sync.OnceValue(buildCatalog)
+// catalogTypes is built, and its schemas compiled, once: on first use or
+// when a Service starts, whichever comes first.
+var catalogTypes = sync.OnceValue(func() catalogIndex {
+	types := buildCatalog()
+	idx := catalogIndex{list: types, byType: make(map[string]*EventType, len(types))}
+	for _, e := range types {
+		idx.byType[e.Type] = e
+	}
+	return idx
+})
+
+type catalogIndex struct {
+	list   []*EventType
+	byType map[string]*EventType
+}
 
 // Catalog returns every event type the scheduling core emits, sorted by
 // type. The result is shared: do not modify it.
-func Catalog() []*EventType { return catalog() }
+func Catalog() []*EventType { return catalogTypes().list }
 
 // LookupEventType returns a catalog entry, or nil.
-func LookupEventType(typ string) *EventType {
-	for _, e := range catalog() {
-		if e.Type == typ {
-			return e
-		}
-	}
-	return nil
-}
+func LookupEventType(typ string) *EventType { return catalogTypes().byType[typ] }
 
 // ValidateEvent checks the data of an event against the catalog schema of
-// its type. It returns nil for types that are not in the catalog, and a
-// *slotwire.Error with code invalid_request describing the first violation
-// otherwise.
+// its type with a standard JSON Schema draft 2020-12 validator (format
+// assertions on). It returns nil for types that are not in the catalog, and
+// a *slotwire.Error with code invalid_request describing the first
+// violation otherwise.
 func ValidateEvent(eventType string, data []byte) error {
 	e := LookupEventType(eventType)
 	if e == nil {
 		return nil
 	}
-	if err := e.Schema.Validate(data); err != nil {
+	if err := checkData(e.check, data); err != nil {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "%s does not match the schema of %s: %v", "data", eventType, err)
 	}
 	return nil
@@ -135,90 +146,134 @@ func previous(fields map[string]*Schema) *Schema {
 		"old values of the fields that changed (only those)")
 }
 
-func buildCatalog() []*EventType {
-	resource := record(resourceProps)
-	serviceGroup := record(serviceGroupProps)
-	service := record(serviceProps)
-	customer := record(customerProps)
-	shiftEvt := extend(record(shiftProps), map[string]*Schema{"resource": resource}, "resource")
-	serviceEvt := extend(service, map[string]*Schema{"service_group": nullable(serviceGroup)}, "service_group")
-	apptEvt := extend(record(appointmentProps), map[string]*Schema{
-		"customer": nullable(customer), "resources": arrayOf(resource), "service": nullable(service),
-	}, "customer", "resources", "service")
-	gevEvt := extend(record(groupEventProps), map[string]*Schema{
-		"resources": arrayOf(resource), "service": nullable(service),
-	}, "resources", "service")
-	bookingEvt := extend(objectOf(bookingProps), map[string]*Schema{"customer": customer, "group_event": gevEvt}, "customer", "group_event")
-	statusPrev := objectOf(map[string]*Schema{"status": appointmentProps["status"]})
+// eventSchemas are the data schemas shared by several event types.
+type eventSchemas struct {
+	resource, serviceGroup, service, customer *Schema
+	shift, serviceEvt, appt, gev, booking     *Schema
+	statusPrev                                *Schema
+}
 
-	ex := newExamples()
-	var out []*EventType
-	add := func(typ, scope, desc string, schema *Schema, example any) {
-		schema = func() *Schema { cp := *schema; return &cp }()
-		b, err := json.Marshal(example)
-		if err != nil {
-			panic(fmt.Sprintf("scheduling: example of %s: %v", typ, err))
-		}
-		out = append(out, &EventType{Type: typ, Scope: scope, Description: desc, Schema: schema, Example: b})
+func newEventSchemas() *eventSchemas {
+	s := &eventSchemas{
+		resource: record(resourceProps), serviceGroup: record(serviceGroupProps),
+		service: record(serviceProps), customer: record(customerProps),
 	}
-	crud := func(name, label, scope string, fields map[string]*Schema, evt *Schema, example any, prev map[string]any, note string) {
-		add(name+".created", scope, "A "+label+" was created. Data is the "+label+note+".", evt, example)
-		add(name+".updated", scope, "A "+label+" was changed. Data is the "+label+note+" as it is now, with `previous` holding the old values of the fields that changed.",
-			extend(evt, map[string]*Schema{"previous": previous(fields)}, "previous"), with(example, "previous", prev))
-		add(name+".deleted", scope, "A "+label+" was deleted. Data is the "+label+note+" as it was.", evt, example)
+	s.shift = extend(record(shiftProps), map[string]*Schema{"resource": s.resource}, "resource")
+	s.serviceEvt = extend(s.service, map[string]*Schema{"service_group": nullable(s.serviceGroup)}, "service_group")
+	s.appt = extend(record(appointmentProps), map[string]*Schema{
+		"customer": nullable(s.customer), "resources": arrayOf(s.resource), "service": nullable(s.service),
+	}, "customer", "resources", "service")
+	s.gev = extend(record(groupEventProps), map[string]*Schema{
+		"resources": arrayOf(s.resource), "service": nullable(s.service),
+	}, "resources", "service")
+	s.booking = extend(objectOf(bookingProps), map[string]*Schema{"customer": s.customer, "group_event": s.gev}, "customer", "group_event")
+	s.statusPrev = objectOf(map[string]*Schema{"status": appointmentProps["status"]})
+	return s
+}
+
+// catalogBuilder collects the event types with their schemas and examples.
+type catalogBuilder struct {
+	out []*EventType
+	ex  *examples
+	s   *eventSchemas
+}
+
+func buildCatalog() []*EventType {
+	b := &catalogBuilder{ex: newExamples(), s: newEventSchemas()}
+	b.addRecords()
+	b.addAppointments()
+	b.addGroupEvents()
+	return b.finish()
+}
+
+func (b *catalogBuilder) add(typ, scope, desc string, schema *Schema, example any) {
+	cp := *schema
+	ex, err := json.Marshal(example)
+	if err != nil {
+		panic(fmt.Sprintf("scheduling: example of %s: %v", typ, err))
 	}
-	crud("resource", "resource", "resources", resourceProps, resource, ex.resource, map[string]any{"name": "Dr. An Peeters"}, "")
-	crud("shift", "shift", "shifts", shiftProps, shiftEvt, with(ex.shift, "resource", ex.resource),
+	b.out = append(b.out, &EventType{Type: typ, Scope: scope, Description: desc, Schema: &cp, Example: ex})
+}
+
+// crud adds name.created, name.updated (with previous) and name.deleted.
+func (b *catalogBuilder) crud(name, label, scope string, fields map[string]*Schema, evt *Schema, example any, prev map[string]any, note string) {
+	b.add(name+".created", scope, "A "+label+" was created. Data is the "+label+note+".", evt, example)
+	b.add(name+".updated", scope, "A "+label+" was changed. Data is the "+label+note+" as it is now, with `previous` holding the old values of the fields that changed.",
+		extend(evt, map[string]*Schema{"previous": previous(fields)}, "previous"), with(example, "previous", prev))
+	b.add(name+".deleted", scope, "A "+label+" was deleted. Data is the "+label+note+" as it was.", evt, example)
+}
+
+func (b *catalogBuilder) addRecords() {
+	ex, s := b.ex, b.s
+	b.crud("resource", "resource", "resources", resourceProps, s.resource, ex.resource, map[string]any{"name": "Dr. An Peeters"}, "")
+	b.crud("shift", "shift", "shifts", shiftProps, s.shift, with(ex.shift, "resource", ex.resource),
 		map[string]any{"end": ex.at(8)}, " with its `resource`")
-	crud("service_group", "service group", "service_groups", serviceGroupProps, serviceGroup, ex.group, map[string]any{"description": ""}, "")
-	crud("service", "service", "services", serviceProps, serviceEvt, with(ex.service, "service_group", ex.group),
+	b.crud("service_group", "service group", "service_groups", serviceGroupProps, s.serviceGroup, ex.group, map[string]any{"description": ""}, "")
+	b.crud("service", "service", "services", serviceProps, s.serviceEvt, with(ex.service, "service_group", ex.group),
 		map[string]any{"price": 40}, " with its `service_group` (or null)")
-	crud("customer", "customer", "customers", customerProps, customer, ex.customer, map[string]any{"phone": ""}, "")
-	crud("customer_field", "customer field definition", "customer_fields", customerFieldProps, record(customerFieldProps), ex.field,
+	b.crud("customer", "customer", "customers", customerProps, s.customer, ex.customer, map[string]any{"phone": ""}, "")
+	b.crud("customer_field", "customer field definition", "customer_fields", customerFieldProps, record(customerFieldProps), ex.field,
 		map[string]any{"label": "Insurer"}, "")
-	crud("manager", "manager", "managers", managerProps, record(managerProps), ex.manager, map[string]any{"role": "staff"}, "")
-	add("company.updated", "company",
+	b.crud("manager", "manager", "managers", managerProps, record(managerProps), ex.manager, map[string]any{"role": "staff"}, "")
+	b.add("company.updated", "company",
 		"The company profile was changed. Data is the profile as it is now, with `previous` holding the old values of the fields that changed.",
 		extend(objectOf(companyProps), map[string]*Schema{"previous": previous(companyProps)}, "previous"),
 		with(ex.company, "previous", map[string]any{"timezone": "UTC"}))
+}
 
+func (b *catalogBuilder) addAppointments() {
+	ex, apptEvt, statusPrev := b.ex, b.s.appt, b.s.statusPrev
 	const apptNote = " Data is the appointment with its `customer`, `resources` and `service` expanded and its `source` routing"
-	add("appointment.created", "events", "An appointment was booked (origin tells online from manual)."+apptNote+".", apptEvt, ex.appt)
-	add("appointment.updated", "events", "Fields of an appointment other than its times changed."+apptNote+", with `previous` holding the old values of the fields that changed.",
+	b.add("appointment.created", "events", "An appointment was booked (origin tells online from manual)."+apptNote+".", apptEvt, ex.appt)
+	b.add("appointment.updated", "events", "Fields of an appointment other than its times changed."+apptNote+", with `previous` holding the old values of the fields that changed.",
 		extend(apptEvt, map[string]*Schema{"previous": previous(appointmentProps)}, "previous"),
 		with(ex.appt, "previous", map[string]any{"notes": ""}))
-	add("appointment.rescheduled", "events", "An appointment moved to another time."+apptNote+", with `previous.start` and `previous.end`.",
+	b.add("appointment.rescheduled", "events", "An appointment moved to another time."+apptNote+", with `previous.start` and `previous.end`.",
 		extend(apptEvt, map[string]*Schema{"previous": objectOf(map[string]*Schema{"start": dateTime(), "end": dateTime()})}, "previous"),
 		with(ex.appt, "previous", map[string]any{"start": ex.at(9), "end": ex.at(9).Add(30 * time.Minute)}))
-	add("appointment.cancelled", "events", "An appointment was cancelled and its resources freed."+apptNote+", with the `reason` and who cancelled it (`cancelled_by`).",
+	b.add("appointment.cancelled", "events", "An appointment was cancelled and its resources freed."+apptNote+", with the `reason` and who cancelled it (`cancelled_by`).",
 		extend(apptEvt, map[string]*Schema{"reason": str(), "cancelled_by": appointmentProps["cancellation"].Properties["cancelled_by"], "previous": statusPrev},
 			"reason", "cancelled_by", "previous"),
 		with(ex.cancelled, "reason", "Customer is ill", "cancelled_by", CancelledByCustomer, "previous", map[string]any{"status": StatusConfirmed}))
-	add("appointment.no_show", "events", "The customer did not come to an appointment that has started."+apptNote+", with the previous status.",
+	b.add("appointment.no_show", "events", "The customer did not come to an appointment that has started."+apptNote+", with the previous status.",
 		extend(apptEvt, map[string]*Schema{"previous": statusPrev}, "previous"),
 		with(ex.noShow, "previous", map[string]any{"status": StatusConfirmed}))
-	add("appointment.deleted", "events", "An appointment was deleted."+apptNote+" as it was.", apptEvt, ex.appt)
+	b.add("appointment.deleted", "events", "An appointment was deleted."+apptNote+" as it was.", apptEvt, ex.appt)
+}
 
+func (b *catalogBuilder) addGroupEvents() {
+	ex, gevEvt, bookingEvt := b.ex, b.s.gev, b.s.booking
 	const gevNote = " Data is the group event with its `resources` and `service` expanded and `booked` counting the taken seats"
-	add("group_event.created", "events", "A group event (a class, a tour) was created."+gevNote+".", gevEvt, ex.gev)
-	add("group_event.updated", "events", "A group event was changed."+gevNote+", with `previous` holding the old values of the fields that changed.",
+	b.add("group_event.created", "events", "A group event (a class, a tour) was created."+gevNote+".", gevEvt, ex.gev)
+	b.add("group_event.updated", "events", "A group event was changed."+gevNote+", with `previous` holding the old values of the fields that changed.",
 		extend(gevEvt, map[string]*Schema{"previous": previous(groupEventProps)}, "previous"),
 		with(ex.gev, "previous", map[string]any{"capacity": 10}))
-	add("group_event.deleted", "events", "A group event was deleted (its booked seats are cancelled first, each with a group_event.booking.cancelled)."+gevNote+" as it was.", gevEvt, ex.gev)
+	b.add("group_event.deleted", "events", "A group event was deleted (its booked seats are cancelled first, each with a group_event.booking.cancelled)."+gevNote+" as it was.", gevEvt, ex.gev)
 	const bkNote = " Data is the booking with its `customer` and `group_event` expanded"
-	add("group_event.booking.created", "events", "A customer took a seat on a group event."+bkNote+".", bookingEvt, with(ex.booking, "customer", ex.customer, "group_event", ex.gev))
-	add("group_event.booking.cancelled", "events", "A seat on a group event was cancelled (by staff, or by the system when the group event was deleted)."+bkNote+", with `cancelled_by`.",
+	b.add("group_event.booking.created", "events", "A customer took a seat on a group event."+bkNote+".", bookingEvt, with(ex.booking, "customer", ex.customer, "group_event", ex.gev))
+	b.add("group_event.booking.cancelled", "events", "A seat on a group event was cancelled (by staff, or by the system when the group event was deleted)."+bkNote+", with `cancelled_by`.",
 		extend(bookingEvt, map[string]*Schema{"cancelled_by": enumOf(CancelledByStaff, CancelledBySystem)}, "cancelled_by"),
 		with(ex.bookingCancelled, "customer", ex.customer, "group_event", ex.gev, "cancelled_by", CancelledByStaff))
-	add("group_event.booking.rebooked", "events", "A seat was moved to another group event."+bkNote+" (the new one), with `previous.group_event_id` and `previous.group_event`.",
+	b.add("group_event.booking.rebooked", "events", "A seat was moved to another group event."+bkNote+" (the new one), with `previous.group_event_id` and `previous.group_event`.",
 		extend(bookingEvt, map[string]*Schema{"previous": objectOf(map[string]*Schema{"group_event_id": str(), "group_event": gevEvt})}, "previous"),
 		with(ex.rebooked, "customer", ex.customer, "group_event", ex.gev2, "previous", map[string]any{"group_event_id": ex.gev.ID, "group_event": ex.gev}))
+}
 
-	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
-	for _, e := range out {
-		e.Schema = func() *Schema { cp := *e.Schema; cp.Dollar = schemaDialect; return &cp }()
+// finish sorts the types, marks each schema as draft 2020-12 and compiles
+// it from its JSON, the document receivers get.
+func (b *catalogBuilder) finish() []*EventType {
+	sort.Slice(b.out, func(i, j int) bool { return b.out[i].Type < b.out[j].Type })
+	for _, e := range b.out {
+		e.Schema.Dollar = schemaDialect
+		raw, err := json.Marshal(e.Schema)
+		if err == nil {
+			e.check, err = compileSchema("urn:slotwire:event-type:"+e.Type, raw)
+		}
+		if err != nil {
+			panic(fmt.Sprintf("scheduling: schema of %s: %v", e.Type, err))
+		}
 	}
-	return out
+	return b.out
 }
 
 // examples are realistic sample objects, built with the same types the

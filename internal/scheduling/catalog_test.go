@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/scheduling"
 )
@@ -145,13 +146,15 @@ func TestEventTypesEndpoint(t *testing.T) {
 		if et.Schema["$schema"] != "https://json-schema.org/draft/2020-12/schema" || et.Schema["type"] != "object" {
 			t.Fatalf("%s schema: %v", et.Type, et.Schema)
 		}
-		// The served schema, parsed back, validates the served example.
+		// A receiver's standard validator, given the served schema,
+		// accepts the served example.
 		raw, _ := json.Marshal(et.Schema)
-		var s scheduling.Schema
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s := compileStandard(t, raw)
+		example, err := jsonschema.UnmarshalJSON(bytes.NewReader(et.Example))
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Validate(et.Example); err != nil {
+		if err := s.Validate(example); err != nil {
 			t.Fatalf("%s: served example does not match served schema: %v", et.Type, err)
 		}
 	}
@@ -186,4 +189,24 @@ func TestEventsDocUpToDate(t *testing.T) {
 			t.Fatalf("docs/events.md: %s has no example payload", typ)
 		}
 	}
+}
+
+// compileStandard compiles a schema the way a receiver would: draft 2020-12
+// as the schema says, format assertions on.
+func compileStandard(t testing.TB, schemaJSON []byte) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("receiver.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("receiver.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

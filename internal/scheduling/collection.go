@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/httpx"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -259,7 +259,7 @@ func applyPatch[F any](f F, patch []byte) (F, error) {
 	if p := bytes.TrimSpace(patch); len(p) == 0 || p[0] != '{' {
 		return cur, invalid("request body must be a JSON object")
 	}
-	if err := api.UnmarshalStrict(patch, &cur); err != nil {
+	if err := httpx.UnmarshalStrict(patch, &cur); err != nil {
 		return cur, err
 	}
 	return cur, nil
@@ -332,57 +332,37 @@ func (c *Collection[F]) Delete(ctx context.Context, tenantID, id string) error {
 	})
 }
 
-func (c *Collection[F]) register(srv *api.Server) {
+func (c *Collection[F]) register(srv httpx.Router) {
 	base := "/v1/" + c.path
 	srv.HandleTenant("GET "+base, func(w http.ResponseWriter, r *http.Request) {
-		p, err := api.PageFrom(r)
-		if err != nil {
-			srv.Fail(w, r, err)
-			return
-		}
-		items, err := c.List(r.Context(), api.TenantFrom(r.Context()).ID, p)
-		if err != nil {
-			srv.Fail(w, r, err)
-			return
-		}
-		api.WriteJSON(w, http.StatusOK, api.NewList(items, p, func(x *Record[F]) string { return x.ID }))
+		list(c.s, w, r, func(x *Record[F]) string { return x.ID }, func(p store.Page) ([]*Record[F], error) {
+			return c.List(r.Context(), tenantID(r), p)
+		})
 	})
 	srv.HandleTenant("POST "+base, func(w http.ResponseWriter, r *http.Request) {
 		var f F
-		if err := api.DecodeJSON(w, r, maxBody, &f); err != nil {
-			srv.Fail(w, r, err)
+		if err := httpx.DecodeJSON(w, r, maxBody, &f); err != nil {
+			c.s.fail(w, r, err)
 			return
 		}
-		rec, err := c.Create(r.Context(), api.TenantFrom(r.Context()).ID, f)
-		respond(srv, w, r, http.StatusCreated, rec, err)
+		rec, err := c.Create(r.Context(), tenantID(r), f)
+		c.s.respond(w, r, http.StatusCreated, rec, err)
 	})
 	srv.HandleTenant("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		rec, err := c.Get(r.Context(), api.TenantFrom(r.Context()).ID, r.PathValue("id"))
-		respond(srv, w, r, http.StatusOK, rec, err)
+		rec, err := c.Get(r.Context(), tenantID(r), r.PathValue("id"))
+		c.s.respond(w, r, http.StatusOK, rec, err)
 	})
 	srv.HandleTenant("PATCH "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		var patch json.RawMessage
-		if err := api.DecodeJSON(w, r, maxBody, &patch); err != nil {
-			srv.Fail(w, r, err)
+		if err := httpx.DecodeJSON(w, r, maxBody, &patch); err != nil {
+			c.s.fail(w, r, err)
 			return
 		}
-		rec, err := c.Update(r.Context(), api.TenantFrom(r.Context()).ID, r.PathValue("id"), patch)
-		respond(srv, w, r, http.StatusOK, rec, err)
+		rec, err := c.Update(r.Context(), tenantID(r), r.PathValue("id"), patch)
+		c.s.respond(w, r, http.StatusOK, rec, err)
 	})
 	srv.HandleTenant("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		err := c.Delete(r.Context(), api.TenantFrom(r.Context()).ID, r.PathValue("id"))
-		respond(srv, w, r, http.StatusNoContent, nil, err)
+		err := c.Delete(r.Context(), tenantID(r), r.PathValue("id"))
+		c.s.respond(w, r, http.StatusNoContent, nil, err)
 	})
-}
-
-// respond writes v with status, or err.
-func respond(srv *api.Server, w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	switch {
-	case err != nil:
-		srv.Fail(w, r, err)
-	case status == http.StatusNoContent:
-		w.WriteHeader(status)
-	default:
-		api.WriteJSON(w, status, v)
-	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/httpx"
 )
 
 // Company is the tenant's company profile. Every tenant has one: until it
@@ -99,18 +99,18 @@ func (s *Service) UpdateCompany(ctx context.Context, tenantID string, patch []by
 	return out, err
 }
 
-func (s *Service) registerCompany(srv *api.Server) {
+func (s *Service) registerCompany(srv httpx.Router) {
 	srv.HandleTenant("GET /v1/company", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Company(r.Context(), api.TenantFrom(r.Context()).ID)
-		respond(srv, w, r, http.StatusOK, c, err)
+		c, err := s.Company(r.Context(), tenantID(r))
+		s.respond(w, r, http.StatusOK, c, err)
 	})
 	srv.HandleTenant("PATCH /v1/company", func(w http.ResponseWriter, r *http.Request) {
 		var patch []byte
 		if err := decodeRaw(w, r, &patch); err != nil {
-			srv.Fail(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
-		c, err := s.UpdateCompany(r.Context(), api.TenantFrom(r.Context()).ID, patch)
-		respond(srv, w, r, http.StatusOK, c, err)
+		c, err := s.UpdateCompany(r.Context(), tenantID(r), patch)
+		s.respond(w, r, http.StatusOK, c, err)
 	})
 }

@@ -27,9 +27,12 @@ Conventions:
   carry ` + "`previous`" + `: the old values of the fields that changed, and only those. A change that changes nothing emits nothing.
 - ` + "`*.deleted`" + ` events carry the object as it was.
 - Times are RFC 3339 in UTC with at most millisecond precision.
-- ` + "`GET /v1/event-types`" + ` serves this catalog as JSON, with each type's JSON Schema (draft 2020-12 subset:
-  type, properties, required, items, enum, format date-time). Events of these types published by other apps
-  through ` + "`POST /v1/events`" + ` are validated against the same schemas.
+- ` + "`GET /v1/event-types`" + ` serves this catalog as JSON, with each type's JSON Schema (draft 2020-12; the
+  schemas use type, properties, required, items, enum and format date-time). Events of these types published by
+  other apps through ` + "`POST /v1/events`" + ` are validated against the same schemas by a standard draft 2020-12
+  validator with format assertions on, so the server accepts a payload exactly when a receiver's standard
+  validator does (400 ` + "`invalid_request`" + ` naming the first violation otherwise), except that numbers must fit a
+  float64 with an exponent within ±1000. Other event types are not validated.
 
 ## Cascading rules
 

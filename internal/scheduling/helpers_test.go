@@ -17,6 +17,7 @@ import (
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/httpx"
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
@@ -148,13 +149,13 @@ func (r resp) obj() map[string]any {
 func (r resp) id() string { s, _ := r.obj()["id"].(string); return s }
 
 func (r resp) code() string {
-	var b api.ErrorBody
+	var b httpx.ErrorBody
 	_ = json.Unmarshal(r.body, &b)
 	return b.Error.Code
 }
 
 func (r resp) message() string {
-	var b api.ErrorBody
+	var b httpx.ErrorBody
 	_ = json.Unmarshal(r.body, &b)
 	return b.Error.Message
 }

@@ -71,6 +71,7 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	catalogTypes() // build the catalog and compile its schemas now, not on the first event
 	s := &Service{cfg: cfg, log: cfg.Logger}
 	s.Resources = resourceCollection(s)
 	s.Shifts = shiftCollection(s)
