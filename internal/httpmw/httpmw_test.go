@@ -31,7 +31,9 @@ func TestPanicAnswers500JSONAndLogsStackWithRequestID(t *testing.T) {
 	if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	var body struct{ Error struct{ Code, Message string } }
+	var body struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error.Code != "internal" {
 		t.Fatalf("body = %+v, %v", body, err)
 	}
