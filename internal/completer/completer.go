@@ -45,7 +45,7 @@ type Config struct {
 // Completer writes outcomes in batches.
 type Completer struct {
 	cfg  Config
-	in   chan item
+	in   chan *item // pointers: a full queue of outcome values would take megabytes
 	done chan struct{}
 }
 
@@ -74,7 +74,7 @@ func New(cfg Config) *Completer {
 	if cfg.RetryWait <= 0 {
 		cfg.RetryWait = 100 * time.Millisecond
 	}
-	return &Completer{cfg: cfg, in: make(chan item, cfg.Buffer), done: make(chan struct{})}
+	return &Completer{cfg: cfg, in: make(chan *item, cfg.Buffer), done: make(chan struct{})}
 }
 
 // Start runs the writer. Its writes are not cancelled with ctx: an
@@ -87,7 +87,7 @@ func (c *Completer) Start(ctx context.Context) {
 // not nil, is called once the outcome is in the database (or its batch
 // was given up). Add must not be called after or during Stop.
 func (c *Completer) Add(o store.Outcome, recorded func()) {
-	c.in <- item{outcome: o, recorded: recorded}
+	c.in <- &item{outcome: o, recorded: recorded}
 }
 
 // Stop writes what was queued and stops.
@@ -98,7 +98,7 @@ func (c *Completer) Stop() {
 
 func (c *Completer) run(ctx context.Context) {
 	defer close(c.done)
-	batch := make([]item, 0, c.cfg.MaxBatch)
+	batch := make([]*item, 0, c.cfg.MaxBatch)
 	outcomes := make([]store.Outcome, 0, c.cfg.MaxBatch)
 	for {
 		batch = c.gather(batch[:0])
@@ -110,11 +110,11 @@ func (c *Completer) run(ctx context.Context) {
 			outcomes = append(outcomes, it.outcome)
 		}
 		trans := c.write(ctx, outcomes)
-		for i := range batch {
-			if batch[i].recorded != nil {
-				batch[i].recorded()
+		for i, it := range batch {
+			if it.recorded != nil {
+				it.recorded()
 			}
-			batch[i] = item{}
+			batch[i] = nil
 		}
 		c.report(trans)
 	}
@@ -122,7 +122,7 @@ func (c *Completer) run(ctx context.Context) {
 
 // gather waits for one outcome and adds those already queued behind it;
 // it returns an empty batch once the queue is closed and drained.
-func (c *Completer) gather(batch []item) []item {
+func (c *Completer) gather(batch []*item) []*item {
 	it, ok := <-c.in
 	if !ok {
 		return batch
