@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -27,8 +28,10 @@ type queued struct {
 // and shares the node's global bound among them.
 type lane struct {
 	id   string
-	d    *Dispatcher
-	cfg  *Config // read-only
+	d    *Dispatcher // the registry: retire, laneCount, startSend, loops
+	cfg  *Config     // read-only
+	ctx  context.Context
+	log  *slog.Logger
 	wake chan struct{}
 
 	mu        sync.Mutex
@@ -54,7 +57,8 @@ type lane struct {
 }
 
 func newLane(d *Dispatcher, id string, claimable bool) *lane {
-	return &lane{id: id, d: d, cfg: &d.cfg, wake: make(chan struct{}, 1), claimable: claimable, conc: d.cfg.Concurrency}
+	return &lane{id: id, d: d, cfg: &d.cfg, ctx: d.ctx, log: d.log, wake: make(chan struct{}, 1),
+		claimable: claimable, conc: d.cfg.Concurrency}
 }
 
 // run is the lane's loop: claim when empty, start requests while under
@@ -66,7 +70,7 @@ func (l *lane) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		if l.d.ctx.Err() != nil {
+		if l.ctx.Err() != nil {
 			l.d.retire(l, true)
 			return
 		}
@@ -129,7 +133,7 @@ func (l *lane) sleep(timer *time.Timer, wait time.Duration) {
 	select {
 	case <-l.wake:
 	case <-timer.C:
-	case <-l.d.ctx.Done():
+	case <-l.ctx.Done():
 	}
 }
 
@@ -157,14 +161,14 @@ func (l *lane) claim() time.Duration {
 	}
 	now := l.cfg.Now()
 	leaseUntil := now.Add(l.cfg.Lease)
-	jobs, err := l.cfg.Store.Claim(l.d.ctx, store.ClaimRequest{
+	jobs, err := l.cfg.Store.Claim(l.ctx, store.ClaimRequest{
 		EndpointID: l.id, Owner: l.cfg.Owner, Now: now, LeaseUntil: leaseUntil, Limit: limit, FIFO: fifo,
 	})
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
-		if l.d.ctx.Err() == nil {
-			l.d.log.Error("claim failed", "endpoint", l.id, "err", err)
+		if l.ctx.Err() == nil {
+			l.log.Error("claim failed", "endpoint", l.id, "err", err)
 		}
 		return l.cfg.PollInterval
 	}
@@ -344,10 +348,10 @@ func (l *lane) renewSlots() time.Duration {
 	if !due {
 		return renewAt.Sub(now)
 	}
-	n, err := l.cfg.Store.AcquireSlots(l.d.ctx, l.id, l.cfg.Owner, want, maxSlots, now, now.Add(l.cfg.Lease))
+	n, err := l.cfg.Store.AcquireSlots(l.ctx, l.id, l.cfg.Owner, want, maxSlots, now, now.Add(l.cfg.Lease))
 	if err != nil {
-		if l.d.ctx.Err() == nil {
-			l.d.log.Error("acquire send slots", "endpoint", l.id, "err", err)
+		if l.ctx.Err() == nil {
+			l.log.Error("acquire send slots", "endpoint", l.id, "err", err)
 		}
 		return l.cfg.PollInterval
 	}
@@ -368,6 +372,6 @@ func (l *lane) releaseSlots() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := l.cfg.Store.ReleaseSlots(ctx, l.id, l.cfg.Owner); err != nil {
-		l.d.log.Warn("release send slots", "endpoint", l.id, "err", err)
+		l.log.Warn("release send slots", "endpoint", l.id, "err", err)
 	}
 }
