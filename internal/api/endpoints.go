@@ -2,10 +2,9 @@ package api
 
 import (
 	"net/http"
-	"net/textproto"
-	"strings"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/validate"
 	"github.com/slotwire/slotwire/signature"
 )
 
@@ -29,106 +28,63 @@ type EndpointWithSecret struct {
 	Secret string `json:"secret"`
 }
 
-var reservedHeaders = map[string]bool{
-	"Content-Type": true, "Content-Length": true, "User-Agent": true, "Host": true, "Transfer-Encoding": true,
-	"Connection": true, "Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
-}
-
-// apply validates in and copies it onto e.
+// apply validates in (with the rules of package validate) and copies it
+// onto e.
 func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput) error {
 	if in.URL != nil {
-		u := strings.TrimSpace(*in.URL)
-		if len(u) > 2048 {
-			return errorf(slotwire.ECodeUnprocessable, "url is longer than 2048 characters")
+		u, err := validate.URLShape(*in.URL)
+		if err != nil {
+			return err
 		}
 		if err := s.cfg.Guard.CheckURL(r.Context(), u); err != nil {
 			return errorf(slotwire.ECodeUnprocessable, "url refused: %v", err)
 		}
 		e.URL = u
 	}
-	if in.EventTypes != nil {
-		if len(*in.EventTypes) == 0 || len(*in.EventTypes) > 100 {
-			return errorf(slotwire.ECodeInvalid, "event_types needs 1 to 100 entries (use [\"*\"] for every event)")
-		}
-		for _, p := range *in.EventTypes {
-			if err := slotwire.ValidateEventTypePattern(p); err != nil {
-				return err
-			}
-		}
-		e.EventTypes = append([]string(nil), *in.EventTypes...)
-	}
-	if in.Description != nil {
-		if len(*in.Description) > 1000 {
-			return errorf(slotwire.ECodeInvalid, "description is longer than 1000 characters")
-		}
-		e.Description = *in.Description
-	}
 	if in.Enabled != nil {
-		if *in.Enabled && !e.Enabled {
-			e.DisabledReason, e.FailingSince = "", nil
-		}
-		if !*in.Enabled && e.Enabled {
-			e.DisabledReason = "disabled through the API"
-		}
-		e.Enabled = *in.Enabled
+		setEnabled(e, *in.Enabled)
 	}
-	if in.Headers != nil {
-		if len(*in.Headers) > 20 {
-			return errorf(slotwire.ECodeInvalid, "at most 20 headers")
-		}
-		h := map[string]string{}
-		for k, v := range *in.Headers {
-			ck := textproto.CanonicalMIMEHeaderKey(k)
-			if !validHeaderName(k) {
-				return errorf(slotwire.ECodeInvalid, "header name %q is not valid", k)
-			}
-			if reservedHeaders[ck] {
-				return errorf(slotwire.ECodeInvalid, "header %q is set by Slotwire and cannot be overridden", k)
-			}
-			if strings.ContainsAny(v, "\r\n\x00") || len(v) > 4096 {
-				return errorf(slotwire.ECodeInvalid, "header %q has an invalid value", k)
-			}
-			h[ck] = v
-		}
-		e.Headers = h
+	return firstErr(
+		set(in.EventTypes, &e.EventTypes, validate.EventTypes),
+		set(in.Description, &e.Description, validate.Description),
+		set(in.Headers, &e.Headers, validate.EndpointHeaders),
+		set(in.Secret, &e.Secret, validate.Secret),
+		set(in.MaxConcurrency, &e.MaxConcurrency, validate.MaxConcurrency),
+		set(in.Ordering, &e.Ordering, validate.Ordering),
+		set(in.RateLimit, &e.RateLimit, validate.RateLimit),
+	)
+}
+
+// set stores check(*in) in *dst when the field was given.
+func set[T, V any](in *T, dst *V, check func(T) (V, error)) error {
+	if in == nil {
+		return nil
 	}
-	if in.Secret != nil {
-		if err := signature.ValidateSecret(*in.Secret); err != nil {
-			return errorf(slotwire.ECodeInvalid, "secret: %v", err)
-		}
-		e.Secret = *in.Secret
+	v, err := check(*in)
+	if err != nil {
+		return err
 	}
-	if in.MaxConcurrency != nil {
-		if *in.MaxConcurrency < 0 || *in.MaxConcurrency > 256 {
-			return errorf(slotwire.ECodeInvalid, "max_concurrency must be from 1 to 256 (0: the server default)")
+	*dst = v
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		e.MaxConcurrency = *in.MaxConcurrency
-	}
-	if in.Ordering != nil {
-		if *in.Ordering != slotwire.OrderingNone && *in.Ordering != slotwire.OrderingFIFO {
-			return errorf(slotwire.ECodeInvalid, "ordering must be \"fifo\" or \"\"")
-		}
-		e.Ordering = *in.Ordering
-	}
-	if in.RateLimit != nil {
-		if *in.RateLimit < 0 || *in.RateLimit > 100000 {
-			return errorf(slotwire.ECodeInvalid, "rate_limit_per_second must be from 0 (none) to 100000")
-		}
-		e.RateLimit = *in.RateLimit
 	}
 	return nil
 }
 
-func validHeaderName(k string) bool {
-	if k == "" || len(k) > 128 {
-		return false
+func setEnabled(e *slotwire.Endpoint, on bool) {
+	if on && !e.Enabled {
+		e.DisabledReason, e.FailingSince = "", nil
 	}
-	for _, c := range k {
-		if !(c == '-' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			return false
-		}
+	if !on && e.Enabled {
+		e.DisabledReason = "disabled through the API"
 	}
-	return true
+	e.Enabled = on
 }
 
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {

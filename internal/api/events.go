@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/validate"
 )
 
 // EventInput is the body of POST /v1/events.
@@ -42,6 +43,10 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := slotwire.ValidateEventType(in.Type); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if err := validate.PublishableType(in.Type); err != nil {
 		s.Fail(w, r, err)
 		return
 	}

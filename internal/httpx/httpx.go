@@ -16,6 +16,7 @@ import (
 	"strconv"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/validate"
 )
 
 // Router is where a module registers its routes; the API server implements
@@ -136,8 +137,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	return UnmarshalStrict(body, v)
 }
 
-// UnmarshalStrict decodes one JSON value, refusing unknown fields and
-// trailing data.
+// UnmarshalStrict decodes one JSON value, refusing unknown fields,
+// trailing data, and what a receiver could read differently from us
+// (invalid UTF-8, lone surrogates, duplicate keys: see package validate).
 func UnmarshalStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -150,7 +152,7 @@ func UnmarshalStrict(body []byte, v any) error {
 	if dec.More() {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "request body has data after the JSON object")
 	}
-	return nil
+	return validate.JSON(body)
 }
 
 // Page is a page request read from ?limit= and ?cursor=.

@@ -377,6 +377,12 @@ func TestBadInput(t *testing.T) {
 		{"reserved header", raw("POST", "/v1/endpoints", `{"url":"https://93.184.216.34/","event_types":["*"],"headers":{"webhook-id":"x"}}`), 400, "invalid_request"},
 		{"bad status filter", raw("GET", "/v1/endpoints/ep_x/deliveries?status=meh", ""), 404, "not_found"},
 		{"bad limit", raw("GET", "/v1/endpoints?limit=0", ""), 400, "invalid_request"},
+		{"invalid utf-8 in data", raw("POST", "/v1/events", "{\"type\":\"a.b\",\"data\":{\"x\":\"\xff\"}}"), 400, "invalid_request"},
+		{"lone surrogate in data", raw("POST", "/v1/events", `{"type":"a.b","data":{"x":"\ud800"}}`), 400, "invalid_request"},
+		{"duplicate key in data", raw("POST", "/v1/events", `{"type":"a.b","data":{"o":{"x":1,"x":2}}}`), 400, "invalid_request"},
+		{"duplicate top-level key", raw("POST", "/v1/events", `{"type":"a.b","type":"c.d","data":{}}`), 400, "invalid_request"},
+		{"reserved type", raw("POST", "/v1/events", `{"type":"endpoint.disabled","data":{}}`), 400, "invalid_request"},
+		{"same header in two cases", raw("POST", "/v1/endpoints", `{"url":"https://93.184.216.34/","event_types":["*"],"headers":{"X-Key":"a","x-key":"b"}}`), 400, "invalid_request"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { apiErr(t, tc.err, tc.status, tc.code) })

@@ -1,0 +1,123 @@
+package validate
+
+import (
+	"net/textproto"
+	"strings"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/signature"
+)
+
+// The rules of an endpoint's fields. Each returns the value to store (
+// trimmed or canonicalised) or a *slotwire.Error naming the field.
+
+func invalid(format string, a ...any) error {
+	return slotwire.Errorf(slotwire.ECodeInvalid, format, a...)
+}
+
+// URLShape checks what can be said of an endpoint URL without the network
+// (netguard checks where it leads).
+func URLShape(u string) (string, error) {
+	u = strings.TrimSpace(u)
+	if len(u) > 2048 {
+		return "", slotwire.Errorf(slotwire.ECodeUnprocessable, "url is longer than 2048 characters")
+	}
+	return u, nil
+}
+
+// EventTypes checks an endpoint's subscription patterns.
+func EventTypes(list []string) ([]string, error) {
+	if len(list) == 0 || len(list) > 100 {
+		return nil, invalid("event_types needs 1 to 100 entries (use [\"*\"] for every event)")
+	}
+	for _, p := range list {
+		if err := slotwire.ValidateEventTypePattern(p); err != nil {
+			return nil, err
+		}
+	}
+	return append([]string(nil), list...), nil
+}
+
+// Description checks an endpoint's description.
+func Description(d string) (string, error) {
+	if len(d) > 1000 {
+		return "", invalid("description is longer than 1000 characters")
+	}
+	return d, nil
+}
+
+// reservedHeaders are set by Slotwire on every webhook request.
+var reservedHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "User-Agent": true, "Host": true, "Transfer-Encoding": true,
+	"Connection": true, "Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
+}
+
+// EndpointHeaders checks the custom headers of an endpoint and returns
+// them with canonical names.
+func EndpointHeaders(in map[string]string) (map[string]string, error) {
+	if len(in) > 20 {
+		return nil, invalid("at most 20 headers")
+	}
+	if err := Headers(in); err != nil {
+		return nil, err
+	}
+	h := map[string]string{}
+	for k, v := range in {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		if !validHeaderName(k) {
+			return nil, invalid("header name %q is not valid", k)
+		}
+		if reservedHeaders[ck] {
+			return nil, invalid("header %q is set by Slotwire and cannot be overridden", k)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") || len(v) > 4096 {
+			return nil, invalid("header %q has an invalid value", k)
+		}
+		h[ck] = v
+	}
+	return h, nil
+}
+
+func validHeaderName(k string) bool {
+	if k == "" || len(k) > 128 {
+		return false
+	}
+	for _, c := range k {
+		if !(c == '-' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+// Secret checks a signing secret chosen by the tenant.
+func Secret(s string) (string, error) {
+	if err := signature.ValidateSecret(s); err != nil {
+		return "", invalid("secret: %v", err)
+	}
+	return s, nil
+}
+
+// MaxConcurrency checks an endpoint's concurrency bound (0: the default).
+func MaxConcurrency(n int) (int, error) {
+	if n < 0 || n > 256 {
+		return 0, invalid("max_concurrency must be from 1 to 256 (0: the server default)")
+	}
+	return n, nil
+}
+
+// Ordering checks an endpoint's ordering mode.
+func Ordering(o string) (string, error) {
+	if o != slotwire.OrderingNone && o != slotwire.OrderingFIFO {
+		return "", invalid("ordering must be \"fifo\" or \"\"")
+	}
+	return o, nil
+}
+
+// RateLimit checks an endpoint's requests per second (0: none).
+func RateLimit(n int) (int, error) {
+	if n < 0 || n > 100000 {
+		return 0, invalid("rate_limit_per_second must be from 0 (none) to 100000")
+	}
+	return n, nil
+}
