@@ -88,6 +88,42 @@ var openPostgres func(ctx context.Context, dsn string, migrate bool, log *slog.L
 // Start opens everything and starts serving; it returns once the listener
 // is open.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Config: cfg, Log: cfg.Logger}
+	st, err := OpenStore(ctx, cfg.DB, cfg.Migrate, cfg.SQLiteSynchronous, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	n.Store = st
+	n.build()
+	for _, ext := range cfg.Extensions {
+		if err := ext(n); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	n.Ingester.Start(ctx)
+	if n.Dispatcher != nil {
+		if err := n.Dispatcher.Start(ctx); err != nil {
+			n.Ingester.Stop()
+			st.Close()
+			return nil, fmt.Errorf("start dispatcher: %w", err)
+		}
+	}
+	if cfg.Role != RoleWorker {
+		if err := n.serveHTTP(); err != nil {
+			n.stopServices()
+			return nil, err
+		}
+	}
+	cfg.Logger.Info("slotwire started", "addr", n.Addr(), "role", cfg.Role, "node", cfg.NodeID, "version", slotwire.Version)
+	return n, nil
+}
+
+func withDefaults(cfg Config) (Config, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
@@ -98,7 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Role = RoleAll
 	}
 	if cfg.Role != RoleAll && cfg.Role != RoleAPI && cfg.Role != RoleWorker {
-		return nil, fmt.Errorf("role must be all, api or worker, not %q", cfg.Role)
+		return cfg, fmt.Errorf("role must be all, api or worker, not %q", cfg.Role)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -109,14 +145,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		host, _ := os.Hostname()
 		cfg.NodeID = host + "/" + cfg.Addr
 	}
-	n := &Node{Config: cfg, Log: cfg.Logger}
-	st, err := OpenStore(ctx, cfg.DB, cfg.Migrate, cfg.SQLiteSynchronous, cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
-	n.Store = st
-	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateEndpoints}
+	return cfg, nil
+}
 
+// build makes the services of the node's role on its store.
+func (n *Node) build() {
+	cfg, st := n.Config, n.Store
+	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateEndpoints}
 	if cfg.Role != RoleAPI {
 		dc := cfg.Delivery
 		dc.Store, dc.Logger, dc.Guard, dc.Owner = st, cfg.Logger.With("component", "dispatch"), guard, cfg.NodeID
@@ -133,41 +168,28 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 	})
-	for _, ext := range cfg.Extensions {
-		if err := ext(n); err != nil {
-			st.Close()
-			return nil, err
-		}
+}
+
+// serveHTTP opens the listener and serves the API behind the middleware.
+func (n *Node) serveHTTP() error {
+	ln, err := net.Listen("tcp", n.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", n.Config.Addr, err)
 	}
-	n.Ingester.Start(ctx)
-	if n.Dispatcher != nil {
-		if err := n.Dispatcher.Start(ctx); err != nil {
-			n.Ingester.Stop()
-			st.Close()
-			return nil, fmt.Errorf("start dispatcher: %w", err)
+	n.ln = ln
+	log := n.Config.Logger
+	n.http = &http.Server{Handler: httpmw.Wrap(n.API, log.With("component", "http")),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		// A route that streams for longer extends its own deadline with
+		// http.ResponseController.
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
 		}
-	}
-	if cfg.Role != RoleWorker {
-		ln, err := net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			n.stopServices()
-			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-		}
-		n.ln = ln
-		n.http = &http.Server{Handler: httpmw.Wrap(n.API, cfg.Logger.With("component", "http")),
-			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-			// A route that streams for longer extends its own deadline
-			// with http.ResponseController.
-			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
-			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
-		go func() {
-			if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				cfg.Logger.Error("http server", "err", err)
-			}
-		}()
-	}
-	cfg.Logger.Info("slotwire started", "addr", n.Addr(), "role", cfg.Role, "node", cfg.NodeID, "version", slotwire.Version)
-	return n, nil
+	}()
+	return nil
 }
 
 // Addr is the address the API listens on ("" for worker nodes).
@@ -237,9 +259,11 @@ func (n *Node) stopServices() {
 	for i := len(n.stoppers) - 1; i >= 0; i-- {
 		n.stoppers[i]()
 	}
+	// The ingester first: its last commits hand their leased jobs to a
+	// dispatcher that still runs, which then drains and releases them.
+	n.Ingester.Stop()
 	if n.Dispatcher != nil {
 		n.Dispatcher.Stop()
 	}
-	n.Ingester.Stop()
 	n.Store.Close()
 }
