@@ -40,6 +40,7 @@ type Dispatcher struct {
 	mu     sync.RWMutex
 	lanes  map[string]*lane
 	nlanes atomic.Int32 // len(lanes), for the lanes' fair shares
+	shares tenantShares // the bound split by tenant, then by lane
 
 	ctx      context.Context // cancelled by Stop: no new work
 	cancel   context.CancelFunc
@@ -282,6 +283,10 @@ func (d *Dispatcher) retire(l *lane, force bool) bool {
 	if d.lanes[l.id] == l {
 		delete(d.lanes, l.id)
 		d.nlanes.Store(int32(len(d.lanes)))
+	}
+	if l.tenant != nil {
+		d.shares.leave(l.tenantID)
+		l.tenant = nil
 	}
 	return true
 }

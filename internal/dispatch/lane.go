@@ -54,6 +54,10 @@ type lane struct {
 	// renewed at slotsRenew.
 	slots      int
 	slotsRenew time.Time
+	// tenant is the endpoint's tenant's load, counted from the first job
+	// (or reservation) that names it until the lane retires.
+	tenantID string
+	tenant   *tenantLoad
 }
 
 func newLane(d *Dispatcher, id string, claimable bool) *lane {
@@ -262,8 +266,12 @@ func (l *lane) limit() int {
 	if l.cfg.SharedLimits {
 		n = min(n, l.slots)
 	}
-	// A fair share of the node's global bound, so that endpoints that
-	// hang cannot take it all from the others.
+	// A fair share of the node's global bound, by tenant then by lane, so
+	// that endpoints that hang cannot take it from other endpoints nor
+	// from other tenants.
+	if l.tenant != nil {
+		return min(n, l.d.shares.laneShare(l.tenant, l.cfg.MaxInflight))
+	}
 	return min(n, max(1, l.cfg.MaxInflight/l.d.laneCount()))
 }
 
@@ -277,6 +285,9 @@ func (l *lane) sendInterval() time.Duration {
 }
 
 func (l *lane) setEndpoint(ep *slotwire.Endpoint) {
+	if l.tenant == nil && ep.TenantID != "" && !l.retired {
+		l.tenantID, l.tenant = ep.TenantID, l.d.shares.join(ep.TenantID)
+	}
 	l.fifo = ep.Ordering == slotwire.OrderingFIFO
 	l.conc = l.cfg.concurrency(ep)
 	l.rate = ep.RateLimit

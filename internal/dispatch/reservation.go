@@ -49,7 +49,7 @@ func (d *Dispatcher) Reserve(want map[string]int, eps map[string]*slotwire.Endpo
 func (d *Dispatcher) reserve(ep *slotwire.Endpoint, n int) int {
 	got := 0
 	d.withLane(ep.ID, false, func(l *lane) {
-		l.conc = d.cfg.concurrency(ep)
+		l.setEndpoint(ep)
 		if room := l.window() - l.load(); room > 0 {
 			got = min(n, room)
 			l.reserved += got
