@@ -26,38 +26,9 @@ type EventAccepted struct {
 }
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
-	t := TenantFrom(r.Context())
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxEventBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.Fail(w, r, errorf(slotwire.ECodeTooLarge, "event body is larger than %d bytes", s.cfg.MaxEventBytes))
-			return
-		}
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "reading request body: %v", err))
-		return
-	}
 	var in EventInput
-	if err := UnmarshalStrict(body, &in); err != nil {
+	if err := s.readEventBody(w, r, s.cfg.MaxEventBytes, &in); err != nil {
 		s.Fail(w, r, err)
-		return
-	}
-	if err := slotwire.ValidateEventType(in.Type); err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	if err := validate.PublishableType(in.Type); err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	data := bytes.TrimSpace(in.Data)
-	if len(data) == 0 || data[0] != '{' {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "data is required and must be a JSON object"))
-		return
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, data); err != nil {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "data is not valid JSON: %v", err))
 		return
 	}
 	key := in.IdempotencyKey
@@ -66,25 +37,122 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 			s.Fail(w, r, errorf(slotwire.ECodeInvalid, "idempotency_key and the Idempotency-Key header differ"))
 			return
 		}
-		key = h
+		in.IdempotencyKey = h
 	}
-	if len(key) > 255 || strings.ContainsAny(key, "\x00") {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "idempotency_key must be at most 255 bytes"))
+	e, err := s.eventFrom(TenantFrom(r.Context()).ID, &in)
+	if err != nil {
+		s.Fail(w, r, err)
 		return
 	}
-	if s.cfg.ValidateEvent != nil {
-		if err := s.cfg.ValidateEvent(in.Type, compact.Bytes()); err != nil {
-			s.Fail(w, r, err)
-			return
-		}
-	}
-	e := &slotwire.Event{TenantID: t.ID, Type: in.Type, Data: compact.Bytes(), IdempotencyKey: key}
 	res, err := s.cfg.Publisher.Publish(r.Context(), e)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusAccepted, EventAccepted{ID: res.ID, Duplicate: res.Duplicate})
+}
+
+// readEventBody reads and strictly decodes a publish body of at most limit
+// bytes.
+func (s *Server) readEventBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(slotwire.ECodeTooLarge, "event body is larger than %d bytes", limit)
+		}
+		return errorf(slotwire.ECodeInvalid, "reading request body: %v", err)
+	}
+	return UnmarshalStrict(body, v)
+}
+
+// eventFrom validates one event of a publish request.
+func (s *Server) eventFrom(tenantID string, in *EventInput) (*slotwire.Event, error) {
+	if err := slotwire.ValidateEventType(in.Type); err != nil {
+		return nil, err
+	}
+	if err := validate.PublishableType(in.Type); err != nil {
+		return nil, err
+	}
+	data := bytes.TrimSpace(in.Data)
+	if len(data) == 0 || data[0] != '{' {
+		return nil, errorf(slotwire.ECodeInvalid, "data is required and must be a JSON object")
+	}
+	if int64(len(data)) > s.cfg.MaxEventBytes {
+		return nil, errorf(slotwire.ECodeTooLarge, "event data is larger than %d bytes", s.cfg.MaxEventBytes)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return nil, errorf(slotwire.ECodeInvalid, "data is not valid JSON: %v", err)
+	}
+	key := in.IdempotencyKey
+	if len(key) > 255 || strings.ContainsAny(key, "\x00") {
+		return nil, errorf(slotwire.ECodeInvalid, "idempotency_key must be at most 255 bytes")
+	}
+	if s.cfg.ValidateEvent != nil {
+		if err := s.cfg.ValidateEvent(in.Type, compact.Bytes()); err != nil {
+			return nil, err
+		}
+	}
+	return &slotwire.Event{TenantID: tenantID, Type: in.Type, Data: compact.Bytes(), IdempotencyKey: key}, nil
+}
+
+// MaxBatchEvents is how many events POST /v1/events/batch takes.
+const MaxBatchEvents = 100
+
+// BatchInput is the body of POST /v1/events/batch.
+type BatchInput struct {
+	Events []EventInput `json:"events"`
+}
+
+// BatchResult is one event's answer in a batch: its id, or why it was
+// refused.
+type BatchResult struct {
+	ID        string     `json:"id,omitempty"`
+	Duplicate bool       `json:"duplicate,omitempty"`
+	Error     *ErrorInfo `json:"error,omitempty"`
+}
+
+// ErrorInfo is the error object of the API's error shape.
+type ErrorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// publishBatch stores up to 100 events in one transaction. An event that
+// does not validate gets an error in its place and the others are stored.
+func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
+	var in BatchInput
+	if err := s.readEventBody(w, r, MaxBatchEvents*s.cfg.MaxEventBytes, &in); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if len(in.Events) == 0 || len(in.Events) > MaxBatchEvents {
+		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "events needs 1 to %d entries", MaxBatchEvents))
+		return
+	}
+	out := make([]BatchResult, len(in.Events))
+	var events []*slotwire.Event
+	var at []int
+	for i := range in.Events {
+		e, err := s.eventFrom(TenantFrom(r.Context()).ID, &in.Events[i])
+		if err != nil {
+			out[i].Error = &ErrorInfo{Code: slotwire.ErrorCode(err), Message: slotwire.ErrorMessage(err)}
+			continue
+		}
+		events, at = append(events, e), append(at, i)
+	}
+	if len(events) > 0 {
+		res, err := s.cfg.Publisher.PublishBatch(r.Context(), events)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		for k, i := range at {
+			out[i] = BatchResult{ID: res[k].ID, Duplicate: res[k].Duplicate}
+		}
+	}
+	WriteJSON(w, http.StatusAccepted, List[BatchResult]{Data: out})
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {

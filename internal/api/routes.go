@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 
 	s.HandleTenant("POST /v1/events", s.publishEvent)
+	s.HandleTenant("POST /v1/events/batch", s.publishBatch)
 	s.HandleTenant("GET /v1/events/{id}", s.getEvent)
 
 	s.HandleTenant("GET /v1/deliveries/{id}", s.getDelivery)

@@ -22,6 +22,9 @@ type Publisher interface {
 	// idempotency key: then Duplicate is set and ID is the first event's
 	// id).
 	Publish(ctx context.Context, e *slotwire.Event) (ingest.Result, error)
+	// PublishBatch stores the events in one transaction and returns their
+	// results in order.
+	PublishBatch(ctx context.Context, events []*slotwire.Event) ([]ingest.Result, error)
 }
 
 // Waker is told about endpoints that have new pending deliveries.

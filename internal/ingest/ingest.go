@@ -46,9 +46,10 @@ type Ingester struct {
 	once sync.Once
 }
 
+// request is one caller's events, committed together.
 type request struct {
-	item *store.IngestItem
-	done chan error
+	items []*store.IngestItem
+	done  chan error
 }
 
 // New returns an Ingester; call Start before Publish.
@@ -92,6 +93,42 @@ type Result struct {
 // Publish stores e durably and returns its ingest result. e must have
 // TenantID, Type and Data set; ID, CreatedAt and Payload are filled here.
 func (in *Ingester) Publish(ctx context.Context, e *slotwire.Event) (Result, error) {
+	res, err := in.PublishBatch(ctx, []*slotwire.Event{e})
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], nil
+}
+
+// PublishBatch stores the events durably in one transaction (all or
+// none) and returns their results in order. Within the batch, an
+// idempotency key repeated makes the later event a duplicate of the
+// earlier one.
+func (in *Ingester) PublishBatch(ctx context.Context, events []*slotwire.Event) ([]Result, error) {
+	req := &request{items: make([]*store.IngestItem, len(events)), done: make(chan error, 1)}
+	for i, e := range events {
+		in.prepare(e)
+		req.items[i] = &store.IngestItem{Event: e}
+	}
+	if err := in.submit(ctx, req); err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-req.done:
+		if err != nil {
+			return nil, err
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	out := make([]Result, len(req.items))
+	for i, it := range req.items {
+		out[i] = Result{ID: it.Event.ID, Duplicate: it.Duplicate}
+	}
+	return out, nil
+}
+
+func (in *Ingester) prepare(e *slotwire.Event) {
 	if e.ID == "" {
 		e.ID = slotwire.NewID(slotwire.PrefixEvent)
 	}
@@ -101,27 +138,21 @@ func (in *Ingester) Publish(ctx context.Context, e *slotwire.Event) (Result, err
 	if e.Payload == nil {
 		e.Payload = e.BuildPayload()
 	}
-	req := &request{item: &store.IngestItem{Event: e}, done: make(chan error, 1)}
+}
+
+func (in *Ingester) submit(ctx context.Context, req *request) error {
 	select {
 	case <-in.stop:
-		return Result{}, ErrStopped
+		return ErrStopped
 	default:
 	}
 	select {
 	case in.reqs <- req:
+		return nil
 	case <-in.stop:
-		return Result{}, ErrStopped
+		return ErrStopped
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{ID: req.item.Event.ID, Duplicate: req.item.Duplicate}, nil
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return ctx.Err()
 	}
 }
 
@@ -131,7 +162,7 @@ func (in *Ingester) loop(ctx context.Context) {
 	for {
 		select {
 		case r := <-in.reqs:
-			batch = in.fill(append(batch[:0], r))
+			batch = in.fill(append(batch[:0], r), len(r.items))
 			in.commit(ctx, batch)
 		case <-in.stop:
 			in.drain(ctx, batch[:0])
@@ -140,12 +171,14 @@ func (in *Ingester) loop(ctx context.Context) {
 	}
 }
 
-// fill adds the requests already waiting to the batch, up to MaxBatch.
-func (in *Ingester) fill(batch []*request) []*request {
-	for len(batch) < in.cfg.MaxBatch {
+// fill adds the requests already waiting to the batch while it holds
+// fewer than MaxBatch events.
+func (in *Ingester) fill(batch []*request, events int) []*request {
+	for events < in.cfg.MaxBatch {
 		select {
 		case r := <-in.reqs:
 			batch = append(batch, r)
+			events += len(r.items)
 		default:
 			return batch
 		}
@@ -155,13 +188,14 @@ func (in *Ingester) fill(batch []*request) []*request {
 
 // drain commits what was submitted before Stop.
 func (in *Ingester) drain(ctx context.Context, batch []*request) {
+	events := 0
 	for {
 		select {
 		case r := <-in.reqs:
 			batch = append(batch, r)
-			if len(batch) == in.cfg.MaxBatch {
+			if events += len(r.items); events >= in.cfg.MaxBatch {
 				in.commit(ctx, batch)
-				batch = batch[:0]
+				batch, events = batch[:0], 0
 			}
 		default:
 			if len(batch) > 0 {
@@ -180,7 +214,7 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	now := in.cfg.Now().UTC()
 	b := &store.IngestBatch{Now: now, IdempotencyWindow: in.cfg.IdempotencyWindow}
 	for _, r := range reqs {
-		b.Items = append(b.Items, r.item)
+		b.Items = append(b.Items, r.items...)
 	}
 	err := fanout.Fill(ctx, in.cfg.Store, b.Items)
 	var res *dispatch.Reservation
@@ -194,7 +228,6 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 			res.Cancel()
 		}
 		for _, r := range reqs {
-			r.item.Jobs = nil
 			r.done <- fmt.Errorf("ingest: %w", err)
 		}
 		return
