@@ -86,6 +86,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			rs, err = b.fanout(ctx)
 		case 6:
 			rs, err = b.nodes(ctx)
+		case 7:
+			rs, err = b.hostile(ctx)
 		default:
 			return results, fmt.Errorf("no scenario %d", s)
 		}
