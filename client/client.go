@@ -1,5 +1,11 @@
-// Package client is a Go client for the Slotwire HTTP API. Slotwire's own
-// integration tests use it, so it stays in step with the server.
+// Package client is a Go client for the Slotwire HTTP API, for applications
+// that publish events and manage their endpoints. It has its own request and
+// answer types and depends on the standard library only, so importing it pulls
+// in nothing of the server. Slotwire's own integration tests use it, so it
+// stays in step with the server.
+//
+// Receivers that verify webhook signatures use package
+// github.com/slotwire/slotwire/signature.
 package client
 
 import (
@@ -11,9 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/slotwire/slotwire"
-	"github.com/slotwire/slotwire/internal/api"
 )
 
 // Client talks to one Slotwire server with one token (a tenant API key or
@@ -29,7 +32,8 @@ func New(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: http.DefaultClient}
 }
 
-// Error is an API error answer.
+// Error is an API error answer: the HTTP status and the error body's code
+// (for example "invalid_request", "not_found", "unauthorized") and message.
 type Error struct {
 	Status  int
 	Code    string
@@ -78,7 +82,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, hea
 		return fmt.Errorf("slotwire: reading answer: %w", err)
 	}
 	if resp.StatusCode >= 400 {
-		var eb api.ErrorBody
+		var eb struct {
+			Error ErrorInfo `json:"error"`
+		}
 		_ = json.Unmarshal(data, &eb)
 		return &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 	}
@@ -96,23 +102,31 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, hea
 	return nil
 }
 
-// CreateTenant creates a tenant (admin token).
-func (c *Client) CreateTenant(ctx context.Context, name, plan string) (*api.TenantWithKey, error) {
-	var t api.TenantWithKey
+// CreateTenant creates a tenant (admin token). The answer holds the tenant's
+// API key, which is shown only this once.
+func (c *Client) CreateTenant(ctx context.Context, name, plan string) (*TenantWithKey, error) {
+	var t TenantWithKey
 	err := c.Do(ctx, http.MethodPost, "/v1/tenants", map[string]string{"name": name, "plan": plan}, &t)
 	return &t, err
 }
 
-// Endpoint is an endpoint as the API shows it.
-type Endpoint = slotwire.Endpoint
+// ListTenants returns all tenants (admin token).
+func (c *Client) ListTenants(ctx context.Context) ([]Tenant, error) {
+	var l Page[Tenant]
+	err := c.Do(ctx, http.MethodGet, "/v1/tenants", nil, &l)
+	return l.Data, err
+}
 
-// EndpointInput is the body of create and update calls.
-type EndpointInput = api.EndpointInput
+// CreateAPIKey adds an API key to a tenant (admin token).
+func (c *Client) CreateAPIKey(ctx context.Context, tenantID string) (*APIKey, error) {
+	var k APIKey
+	err := c.Do(ctx, http.MethodPost, "/v1/tenants/"+url.PathEscape(tenantID)+"/api-keys", nil, &k)
+	return &k, err
+}
 
 // CreateEndpoint creates an endpoint and returns it with its secret.
-func (c *Client) CreateEndpoint(ctx context.Context, in EndpointInput) (*api.EndpointWithSecret, error) {
-	var e api.EndpointWithSecret
-	e.Endpoint = &slotwire.Endpoint{}
+func (c *Client) CreateEndpoint(ctx context.Context, in EndpointInput) (*EndpointWithSecret, error) {
+	var e EndpointWithSecret
 	err := c.Do(ctx, http.MethodPost, "/v1/endpoints", in, &e)
 	return &e, err
 }
@@ -124,9 +138,10 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 	return &e, err
 }
 
-// ListEndpoints returns a page of endpoints.
-func (c *Client) ListEndpoints(ctx context.Context, cursor string, limit int) (*api.List[*Endpoint], error) {
-	var l api.List[*Endpoint]
+// ListEndpoints returns a page of endpoints; cursor "" is the first page
+// and limit 0 the server's default.
+func (c *Client) ListEndpoints(ctx context.Context, cursor string, limit int) (*Page[Endpoint], error) {
+	var l Page[Endpoint]
 	err := c.Do(ctx, http.MethodGet, "/v1/endpoints?"+pageQuery(cursor, limit).Encode(), nil, &l)
 	return &l, err
 }
@@ -145,44 +160,57 @@ func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
 
 // EndpointSecret returns an endpoint's signing secret.
 func (c *Client) EndpointSecret(ctx context.Context, id string) (string, error) {
-	var s struct{ Secret string }
+	var s struct {
+		Secret string `json:"secret"`
+	}
 	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(id)+"/secret", nil, &s)
 	return s.Secret, err
 }
 
-// Publish sends an event; it returns once the event is durably stored.
-func (c *Client) Publish(ctx context.Context, eventType string, data any, idempotencyKey string) (*api.EventAccepted, error) {
+// Publish sends an event; it returns once the event and its deliveries are
+// durably stored. data is encoded as JSON (a json.RawMessage is sent as is).
+// idempotencyKey may be empty.
+func (c *Client) Publish(ctx context.Context, eventType string, data any, idempotencyKey string) (*EventAccepted, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("slotwire: encoding data: %w", err)
 	}
-	var a api.EventAccepted
-	err = c.Do(ctx, http.MethodPost, "/v1/events", api.EventInput{Type: eventType, Data: raw, IdempotencyKey: idempotencyKey}, &a)
+	var a EventAccepted
+	err = c.Do(ctx, http.MethodPost, "/v1/events", EventInput{Type: eventType, Data: raw, IdempotencyKey: idempotencyKey}, &a)
 	return &a, err
 }
 
+// PublishBatch sends up to 100 events in one request. The answer has one
+// result per event, in order; an event that is refused has its Error set and
+// does not stop the others.
+func (c *Client) PublishBatch(ctx context.Context, events []EventInput) ([]BatchResult, error) {
+	var l Page[BatchResult]
+	err := c.Do(ctx, http.MethodPost, "/v1/events/batch", map[string][]EventInput{"events": events}, &l)
+	return l.Data, err
+}
+
 // GetEvent returns a stored event.
-func (c *Client) GetEvent(ctx context.Context, id string) (*slotwire.Event, error) {
-	var e slotwire.Event
+func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
+	var e Event
 	err := c.Do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id), nil, &e)
 	return &e, err
 }
 
 // ListDeliveries returns a page of an endpoint's deliveries, newest first,
-// optionally only those with status.
-func (c *Client) ListDeliveries(ctx context.Context, endpointID, status, cursor string, limit int) (*api.List[*slotwire.Delivery], error) {
+// optionally only those with status (StatusSucceeded …).
+func (c *Client) ListDeliveries(ctx context.Context, endpointID, status, cursor string, limit int) (*Page[Delivery], error) {
 	q := pageQuery(cursor, limit)
 	if status != "" {
 		q.Set("status", status)
 	}
-	var l api.List[*slotwire.Delivery]
+	var l Page[Delivery]
 	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries?"+q.Encode(), nil, &l)
 	return &l, err
 }
 
 // GetDelivery returns a delivery with its attempts.
-func (c *Client) GetDelivery(ctx context.Context, id string) (*api.DeliveryDetail, error) {
-	d := api.DeliveryDetail{Delivery: &slotwire.Delivery{}}
+func (c *Client) GetDelivery(ctx context.Context, id string) (*DeliveryDetail, error) {
+	var d DeliveryDetail
 	err := c.Do(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(id), nil, &d)
 	return &d, err
 }
@@ -195,8 +223,8 @@ func (c *Client) DeliveryPayload(ctx context.Context, id string) ([]byte, error)
 }
 
 // Replay queues a new delivery of the same event to the same endpoint.
-func (c *Client) Replay(ctx context.Context, id string) (*slotwire.Delivery, error) {
-	var d slotwire.Delivery
+func (c *Client) Replay(ctx context.Context, id string) (*Delivery, error) {
+	var d Delivery
 	err := c.Do(ctx, http.MethodPost, "/v1/deliveries/"+url.PathEscape(id)+"/replay", nil, &d)
 	return &d, err
 }

@@ -1,0 +1,149 @@
+package client
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Delivery statuses, as the API reports them in Delivery.Status.
+const (
+	StatusPending   = "pending"   // waiting for its next attempt
+	StatusInflight  = "inflight"  // being sent by a node right now
+	StatusSucceeded = "succeeded" // the receiver answered with a 2xx
+	StatusFailed    = "failed"    // retries exhausted, or the endpoint is gone
+)
+
+// Tenant is a company using Slotwire.
+type Tenant struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Plan      string    `json:"plan"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TenantWithKey is the answer to CreateTenant: the tenant and its API key,
+// which is shown only this once.
+type TenantWithKey struct {
+	Tenant
+	APIKey string `json:"api_key"`
+}
+
+// APIKey is the answer to CreateAPIKey; Key is shown only this once.
+type APIKey struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Key      string `json:"api_key"`
+}
+
+// Endpoint is a receiver URL and the event types it subscribes to.
+type Endpoint struct {
+	ID             string            `json:"id"`
+	URL            string            `json:"url"`
+	Description    string            `json:"description"`
+	EventTypes     []string          `json:"event_types"`
+	Enabled        bool              `json:"enabled"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
+	Headers        map[string]string `json:"headers"`
+	MaxConcurrency int               `json:"max_concurrency,omitempty"`
+	Ordering       string            `json:"ordering,omitempty"`
+	RateLimit      int               `json:"rate_limit_per_second,omitempty"`
+	FailingSince   *time.Time        `json:"failing_since,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+// EndpointWithSecret is the answer to CreateEndpoint: the endpoint and its
+// signing secret ("whsec_...").
+type EndpointWithSecret struct {
+	Endpoint
+	Secret string `json:"secret"`
+}
+
+// EndpointInput is the body of CreateEndpoint and UpdateEndpoint. Nil fields
+// are left out: on update they keep their value, on create their default.
+type EndpointInput struct {
+	URL            *string            `json:"url,omitempty"`
+	EventTypes     *[]string          `json:"event_types,omitempty"`
+	Description    *string            `json:"description,omitempty"`
+	Enabled        *bool              `json:"enabled,omitempty"`
+	Headers        *map[string]string `json:"headers,omitempty"`
+	Secret         *string            `json:"secret,omitempty"`
+	MaxConcurrency *int               `json:"max_concurrency,omitempty"`
+	Ordering       *string            `json:"ordering,omitempty"`
+	RateLimit      *int               `json:"rate_limit_per_second,omitempty"`
+}
+
+// EventInput is one event to publish.
+type EventInput struct {
+	Type           string          `json:"type"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+}
+
+// EventAccepted is the answer to Publish. Duplicate is true when the
+// idempotency key was seen before: nothing new was stored or sent.
+type EventAccepted struct {
+	ID        string `json:"id"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// BatchResult is one event's answer in PublishBatch: its id, or why it was
+// refused (Error is then set and ID is empty).
+type BatchResult struct {
+	ID        string     `json:"id,omitempty"`
+	Duplicate bool       `json:"duplicate,omitempty"`
+	Error     *ErrorInfo `json:"error,omitempty"`
+}
+
+// ErrorInfo is the error object of the API's error shape.
+type ErrorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Event is a stored event, in the shape a receiver gets it.
+type Event struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	Timestamp      time.Time       `json:"timestamp"`
+}
+
+// Delivery is one event on its way to one endpoint.
+type Delivery struct {
+	ID             string     `json:"id"`
+	EndpointID     string     `json:"endpoint_id"`
+	EventID        string     `json:"event_id"`
+	EventType      string     `json:"event_type"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	ReplayOf       string     `json:"replay_of,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// Attempt is one try at sending a delivery.
+type Attempt struct {
+	Number       int       `json:"number"`
+	At           time.Time `json:"at"`
+	StatusCode   int       `json:"status_code,omitempty"`
+	DurationMS   int64     `json:"duration_ms"`
+	ResponseBody string    `json:"response_body,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}
+
+// DeliveryDetail is a delivery with its attempts, oldest first.
+type DeliveryDetail struct {
+	Delivery
+	AttemptLog []Attempt `json:"attempt_log"`
+}
+
+// Page is one page of a list. NextCursor, when set, fetches the next page.
+type Page[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
