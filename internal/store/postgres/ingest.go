@@ -170,6 +170,30 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, b *store.IngestBatch
 // insertDeliveries stores a delivery per target of the stored events whose
 // endpoint still exists and is enabled.
 func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, items []*store.IngestItem) error {
+	endpoints, err := db.liveEndpoints(ctx, tx, targetIDs(items))
+	if err != nil || len(endpoints) == 0 {
+		return err
+	}
+	rs := newDeliveryRows(b, items, endpoints)
+	if len(rs.out) == 0 {
+		return nil
+	}
+	seqs, err := rs.insert(ctx, tx, b)
+	if err != nil {
+		return err
+	}
+	for _, p := range rs.out {
+		p.job.Delivery.Seq = seqs[p.job.Delivery.ID]
+		p.item.Deliveries++
+		if p.job.Delivery.Status == slotwire.StatusInflight {
+			p.item.Jobs = append(p.item.Jobs, p.job)
+		}
+	}
+	return nil
+}
+
+// targetIDs lists the endpoints the items target, once each.
+func targetIDs(items []*store.IngestItem) []string {
 	var ids []string
 	seen := map[string]bool{}
 	for _, it := range items {
@@ -180,23 +204,23 @@ func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestB
 			}
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	endpoints, err := db.liveEndpoints(ctx, tx, ids)
-	if err != nil {
-		return err
-	}
-	type pending struct {
-		item *store.IngestItem
-		job  *store.Job
-	}
-	ids = nil
-	var (
-		dTenants, eps, events, types []string
-		take                         []bool
-		out                          []pending
-	)
+	return ids
+}
+
+// deliveryRows are the deliveries of a batch as column arrays for unnest.
+type deliveryRows struct {
+	ids, tenants, eps, events, types []string
+	take                             []bool
+	out                              []pendingJob
+}
+
+type pendingJob struct {
+	item *store.IngestItem
+	job  *store.Job
+}
+
+func newDeliveryRows(b *store.IngestBatch, items []*store.IngestItem, endpoints map[string]*slotwire.Endpoint) *deliveryRows {
+	rs := &deliveryRows{}
 	for _, it := range items {
 		ev := it.Event
 		for _, target := range it.Targets {
@@ -204,23 +228,21 @@ func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestB
 			if !ok {
 				continue // deleted or disabled since the fan-out
 			}
-			t := target.Leased
-			d := slotwire.Delivery{
-				ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
-				EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending,
-				CreatedAt: b.Now, UpdatedAt: b.Now,
-			}
-			if t {
+			d := slotwire.Delivery{ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
+				EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending, CreatedAt: b.Now, UpdatedAt: b.Now}
+			if target.Leased {
 				d.Status = slotwire.StatusInflight
 			}
-			ids, dTenants, eps = append(ids, d.ID), append(dTenants, d.TenantID), append(eps, d.EndpointID)
-			events, types, take = append(events, d.EventID), append(types, d.EventType), append(take, t)
-			out = append(out, pending{it, &store.Job{Delivery: d, Endpoint: *ep, Payload: ev.Payload}})
+			rs.ids, rs.tenants, rs.eps = append(rs.ids, d.ID), append(rs.tenants, d.TenantID), append(rs.eps, d.EndpointID)
+			rs.events, rs.types, rs.take = append(rs.events, d.EventID), append(rs.types, d.EventType), append(rs.take, target.Leased)
+			rs.out = append(rs.out, pendingJob{it, &store.Job{Delivery: d, Endpoint: *ep, Payload: ev.Payload}})
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
+	return rs
+}
+
+// insert stores the rows in one statement and returns their seq by id.
+func (rs *deliveryRows) insert(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) (map[string]int64, error) {
 	now := sqlstore.MS(b.Now)
 	// ORDER BY ordinality makes seq follow batch order, as in sqlite.
 	rows, err := tx.QueryContext(ctx, `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
@@ -230,32 +252,24 @@ func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, b *store.IngestB
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[]) WITH ORDINALITY
 			AS x(id, tenant_id, endpoint_id, event_id, event_type, take, ord)
 		ORDER BY ord
-		RETURNING id, seq`, ids, dTenants, eps, events, types, take, now, b.Owner, sqlstore.MS(b.LeaseUntil))
+		RETURNING id, seq`, rs.ids, rs.tenants, rs.eps, rs.events, rs.types, rs.take, now, b.Owner, sqlstore.MS(b.LeaseUntil))
 	if err != nil {
-		return fmt.Errorf("postgres: ingest delivery: %w", err)
+		return nil, fmt.Errorf("postgres: ingest delivery: %w", err)
 	}
-	seqs := make(map[string]int64, len(ids))
+	defer rows.Close()
+	seqs := make(map[string]int64, len(rs.ids))
 	for rows.Next() {
 		var id string
 		var seq int64
 		if err := rows.Scan(&id, &seq); err != nil {
-			rows.Close()
-			return fmt.Errorf("postgres: ingest delivery: %w", err)
+			return nil, fmt.Errorf("postgres: ingest delivery: %w", err)
 		}
 		seqs[id] = seq
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: ingest delivery: %w", err)
+		return nil, fmt.Errorf("postgres: ingest delivery: %w", err)
 	}
-	for _, p := range out {
-		p.job.Delivery.Seq = seqs[p.job.Delivery.ID]
-		p.item.Deliveries++
-		if p.job.Delivery.Status == slotwire.StatusInflight {
-			p.item.Jobs = append(p.item.Jobs, p.job)
-		}
-	}
-	return nil
+	return seqs, nil
 }
 
 // liveEndpoints returns those of the endpoints that are still enabled, by
