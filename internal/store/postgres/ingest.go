@@ -219,13 +219,13 @@ type pendingJob struct {
 	job  *store.Job
 }
 
-func newDeliveryRows(b *store.IngestBatch, items []*store.IngestItem, endpoints map[string]*slotwire.Endpoint) *deliveryRows {
+func newDeliveryRows(b *store.IngestBatch, items []*store.IngestItem, endpoints map[string]bool) *deliveryRows {
 	rs := &deliveryRows{}
 	for _, it := range items {
 		ev := it.Event
 		for _, target := range it.Targets {
-			ep, ok := endpoints[target.Endpoint.ID]
-			if !ok {
+			ep := target.Endpoint
+			if !endpoints[ep.ID] {
 				continue // deleted or disabled since the fan-out
 			}
 			d := slotwire.Delivery{ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
@@ -276,20 +276,19 @@ func (rs *deliveryRows) insert(ctx context.Context, tx *sql.Tx, b *store.IngestB
 // id. They are locked FOR KEY SHARE so that an endpoint cannot be deleted
 // under the deliveries about to reference it (the lock does not block
 // updates of the endpoint nor FIFO claims).
-func (db *DB) liveEndpoints(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*slotwire.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+sqlstore.EndpointCols+` FROM endpoints
-		WHERE id = ANY($1::text[]) AND enabled ORDER BY id FOR KEY SHARE`, ids)
+func (db *DB) liveEndpoints(ctx context.Context, tx *sql.Tx, ids []string) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM endpoints WHERE id = ANY($1::text[]) AND enabled ORDER BY id FOR KEY SHARE`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: endpoints: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]*slotwire.Endpoint{}
+	out := map[string]bool{}
 	for rows.Next() {
-		e, err := db.ScanEndpoint(rows)
-		if err != nil {
-			return nil, err
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("postgres: ingest: endpoints: %w", err)
 		}
-		out[e.ID] = e
+		out[id] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: ingest: endpoints: %w", err)

@@ -42,12 +42,12 @@ type ingest struct {
 	b                             *store.IngestBatch
 	now                           int64
 	findKey, insEvent, insDeliver *sql.Stmt
-	live                          map[string]map[string]*slotwire.Endpoint // tenant -> enabled endpoints by id
+	live                          map[string]map[string]bool // tenant -> ids of enabled endpoints
 	seenKeys                      map[[2]string]string
 }
 
 func (db *DB) prepareIngest(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) (*ingest, error) {
-	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), live: map[string]map[string]*slotwire.Endpoint{},
+	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), live: map[string]map[string]bool{},
 		seenKeys: map[[2]string]string{}}
 	var err error
 	prep := func(q string) *sql.Stmt {
@@ -123,11 +123,10 @@ func (in *ingest) insert(ctx context.Context, it *store.IngestItem) error {
 		return err
 	}
 	for _, t := range it.Targets {
-		ep, ok := live[t.Endpoint.ID]
-		if !ok {
+		if !live[t.Endpoint.ID] {
 			continue // deleted or disabled since the fan-out
 		}
-		if err := in.deliver(ctx, it, ep, t.Leased); err != nil {
+		if err := in.deliver(ctx, it, t.Endpoint, t.Leased); err != nil {
 			return err
 		}
 	}
@@ -154,23 +153,25 @@ func (in *ingest) deliver(ctx context.Context, it *store.IngestItem, ep *slotwir
 	return nil
 }
 
-// liveEndpoints are a tenant's enabled endpoints by id, read once a batch.
-func (in *ingest) liveEndpoints(ctx context.Context, tenantID string) (map[string]*slotwire.Endpoint, error) {
+// liveEndpoints are the ids of a tenant's enabled endpoints, read once a
+// batch: a target whose endpoint was deleted or disabled since the fan-out
+// gets no delivery.
+func (in *ingest) liveEndpoints(ctx context.Context, tenantID string) (map[string]bool, error) {
 	if live, ok := in.live[tenantID]; ok {
 		return live, nil
 	}
-	rows, err := in.tx.QueryContext(ctx, `SELECT `+sqlstore.EndpointCols+` FROM endpoints WHERE tenant_id = ? AND enabled = 1`, tenantID)
+	rows, err := in.tx.QueryContext(ctx, `SELECT id FROM endpoints WHERE tenant_id = ? AND enabled = 1`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ingest: endpoints: %w", err)
 	}
 	defer rows.Close()
-	live := map[string]*slotwire.Endpoint{}
+	live := map[string]bool{}
 	for rows.Next() {
-		e, err := in.db.ScanEndpoint(rows)
-		if err != nil {
-			return nil, err
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: ingest: endpoints: %w", err)
 		}
-		live[e.ID] = e
+		live[id] = true
 	}
 	in.live[tenantID] = live
 	return live, rows.Err()
