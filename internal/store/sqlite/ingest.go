@@ -42,13 +42,11 @@ type ingest struct {
 	b                             *store.IngestBatch
 	now                           int64
 	findKey, insEvent, insDeliver *sql.Stmt
-	live                          map[string]map[string]bool // tenant -> ids of enabled endpoints
 	seenKeys                      map[[2]string]string
 }
 
 func (db *DB) prepareIngest(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) (*ingest, error) {
-	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), live: map[string]map[string]bool{},
-		seenKeys: map[[2]string]string{}}
+	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), seenKeys: map[[2]string]string{}}
 	var err error
 	prep := func(q string) *sql.Stmt {
 		var s *sql.Stmt
@@ -59,8 +57,11 @@ func (db *DB) prepareIngest(ctx context.Context, tx *sql.Tx, b *store.IngestBatc
 	}
 	in.findKey = prep(`SELECT id, created_at FROM events WHERE tenant_id = ? AND idempotency_key = ?`)
 	in.insEvent = prep(`INSERT INTO events (id, tenant_id, type, idempotency_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	// A target whose endpoint was deleted or disabled since the fan-out
+	// inserts nothing (and returns no seq).
 	in.insDeliver = prep(`INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
-		next_attempt_at, lease_owner, lease_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`)
+		next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1) RETURNING seq`)
 	if err != nil {
 		in.close()
 		return nil, fmt.Errorf("sqlite: ingest: %w", err)
@@ -118,14 +119,7 @@ func (in *ingest) insert(ctx context.Context, it *store.IngestItem) error {
 	if _, err := in.insEvent.ExecContext(ctx, ev.ID, ev.TenantID, ev.Type, key, ev.Payload, sqlstore.MS(ev.CreatedAt)); err != nil {
 		return fmt.Errorf("sqlite: ingest event: %w", err)
 	}
-	live, err := in.liveEndpoints(ctx, ev.TenantID)
-	if err != nil {
-		return err
-	}
 	for _, t := range it.Targets {
-		if !live[t.Endpoint.ID] {
-			continue // deleted or disabled since the fan-out
-		}
 		if err := in.deliver(ctx, it, t.Endpoint, t.Leased); err != nil {
 			return err
 		}
@@ -142,8 +136,12 @@ func (in *ingest) deliver(ctx context.Context, it *store.IngestItem, ep *slotwir
 		d.Status = slotwire.StatusInflight
 		owner, until = in.b.Owner, sqlstore.MS(in.b.LeaseUntil)
 	}
-	if err := in.insDeliver.QueryRowContext(ctx, d.ID, d.TenantID, d.EndpointID, d.EventID, d.EventType, d.Status,
-		in.now, owner, until, in.now, in.now).Scan(&d.Seq); err != nil {
+	err := in.insDeliver.QueryRowContext(ctx, d.ID, d.TenantID, d.EndpointID, d.EventID, d.EventType, d.Status,
+		in.now, owner, until, in.now, in.now, ep.ID).Scan(&d.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the endpoint was deleted or disabled since the fan-out
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: ingest delivery: %w", err)
 	}
 	it.Deliveries++
@@ -151,28 +149,4 @@ func (in *ingest) deliver(ctx context.Context, it *store.IngestItem, ep *slotwir
 		it.Jobs = append(it.Jobs, &store.Job{Delivery: d, Endpoint: *ep, Payload: ev.Payload})
 	}
 	return nil
-}
-
-// liveEndpoints are the ids of a tenant's enabled endpoints, read once a
-// batch: a target whose endpoint was deleted or disabled since the fan-out
-// gets no delivery.
-func (in *ingest) liveEndpoints(ctx context.Context, tenantID string) (map[string]bool, error) {
-	if live, ok := in.live[tenantID]; ok {
-		return live, nil
-	}
-	rows, err := in.tx.QueryContext(ctx, `SELECT id FROM endpoints WHERE tenant_id = ? AND enabled = 1`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: ingest: endpoints: %w", err)
-	}
-	defer rows.Close()
-	live := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: ingest: endpoints: %w", err)
-		}
-		live[id] = true
-	}
-	in.live[tenantID] = live
-	return live, rows.Err()
 }

@@ -51,8 +51,12 @@ func (db *DB) ListTenants(ctx context.Context) ([]*slotwire.Tenant, error) {
 
 // TenantByKeyHash returns the tenant owning the API key with that hash.
 func (db *DB) TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error) {
-	return db.scanTenant(db.R.QueryRowContext(ctx, db.q(`SELECT t.id, t.name, t.plan, t.created_at
-		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`), hash))
+	st, err := db.readStmt(ctx, `SELECT t.id, t.name, t.plan, t.created_at
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`)
+	if err != nil {
+		return nil, db.errf("tenant", err)
+	}
+	return db.scanTenant(st.QueryRowContext(ctx, hash))
 }
 
 // CreateEndpoint stores a new endpoint.
@@ -87,11 +91,23 @@ func (db *DB) ListEndpoints(ctx context.Context, tenantID string, p store.Page) 
 
 // EnabledEndpoints returns a tenant's enabled endpoints in id order.
 func (db *DB) EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error) {
-	return db.enabledEndpoints(ctx, db.R, tenantID)
+	st, err := db.readStmt(ctx, enabledEndpointsSQL(db.D))
+	if err != nil {
+		return nil, db.errf("endpoints of "+tenantID, err)
+	}
+	rows, err := st.QueryContext(ctx, tenantID)
+	if err != nil {
+		return nil, db.errf("endpoints of "+tenantID, err)
+	}
+	return collect(rows, db.ScanEndpoint)
+}
+
+func enabledEndpointsSQL(d Dialect) string {
+	return `SELECT ` + EndpointCols + ` FROM endpoints WHERE tenant_id = ? AND enabled = ` + d.True() + ` ORDER BY id`
 }
 
 func (db *DB) enabledEndpoints(ctx context.Context, q Querier, tenantID string) ([]*slotwire.Endpoint, error) {
-	rows, err := q.QueryContext(ctx, db.q(`SELECT `+EndpointCols+` FROM endpoints WHERE tenant_id = ? AND enabled = `+db.D.True()+` ORDER BY id`), tenantID)
+	rows, err := q.QueryContext(ctx, db.q(enabledEndpointsSQL(db.D)), tenantID)
 	if err != nil {
 		return nil, db.errf("endpoints of "+tenantID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -40,11 +41,30 @@ type DB struct {
 	IngestTx func(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error
 	// RecordTx records attempts and moves their deliveries (Complete).
 	RecordTx func(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error
+
+	stmts sync.Map // query -> *sql.Stmt on R
 }
 
 // Ingest stores a batch of events and their deliveries in one transaction.
 func (db *DB) Ingest(ctx context.Context, b *store.IngestBatch) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error { return db.IngestTx(ctx, tx, b) })
+}
+
+// readStmt returns the query prepared on the reader pool, prepared once:
+// for the reads made on every publish (fan-out, API keys).
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.R.PrepareContext(ctx, db.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // q rebinds a query written with '?' placeholders.

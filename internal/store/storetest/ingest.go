@@ -108,3 +108,26 @@ func testIngestTake(t *testing.T, s store.Store) {
 		t.Fatal("pending delivery not claimable")
 	}
 }
+
+// testIngestStaleTarget: a target whose endpoint was deleted or disabled
+// between the fan-out and the transaction gets no delivery, and the rest
+// of the batch is stored.
+func testIngestStaleTarget(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	gone, off, ok := newEndpoint(t, s, ten, "*"), newEndpoint(t, s, ten, "*"), newEndpoint(t, s, ten, "*")
+	ev := newEvent(ten, "a.b", "", t0)
+	item := &store.IngestItem{Event: ev, Targets: []store.Target{{Endpoint: gone}, {Endpoint: off, Leased: true}, {Endpoint: ok}}}
+	must(t, s.DeleteEndpoint(ctx(), ten.ID, gone.ID))
+	off.Enabled = false
+	must(t, s.UpdateEndpoint(ctx(), off))
+	must(t, s.Ingest(ctx(), &store.IngestBatch{Now: t0, IdempotencyWindow: time.Hour, Owner: "n", LeaseUntil: t0.Add(time.Minute),
+		Items: []*store.IngestItem{item}}))
+	if item.Deliveries != 1 || len(item.Jobs) != 0 {
+		t.Fatalf("item = %+v", item)
+	}
+	ds, err := s.ListDeliveries(ctx(), ten.ID, store.DeliveryFilter{EndpointID: ok.ID})
+	must(t, err)
+	if len(ds) != 1 {
+		t.Fatalf("deliveries to the live endpoint = %d", len(ds))
+	}
+}

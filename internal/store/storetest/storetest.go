@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"IngestFanOut", testIngestFanOut},
 		{"Idempotency", testIdempotency},
 		{"IngestTake", testIngestTake},
+		{"IngestStaleTarget", testIngestStaleTarget},
 		{"ClaimAndComplete", testClaimAndComplete},
 		{"ClaimFIFO", testClaimFIFO},
 		{"Leases", testLeases},
