@@ -2,53 +2,30 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"testing"
 
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/postgres"
+	"github.com/slotwire/slotwire/internal/store/storetest"
 )
 
-// A database made by a release before module migrations (one version
-// counter: 1 init, 2 scheduling tables, 3 send slots) upgrades in place.
 func TestLegacyLayoutUpgrades(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	dsn := freshDSN(t)
 	raw := rawDB(t, dsn)
-	for _, f := range []string{"migrations/postgres/0001_init.sql", "../../scheduling/migrations/common/0001_scheduling.sql",
-		"migrations/postgres/0002_endpoint_slots.sql"} {
+	var files []string
+	for _, f := range []string{"migrations/postgres/0001_init.sql", "../../scheduling/migrations/common/0001_scheduling.sql", "migrations/postgres/0002_endpoint_slots.sql"} {
 		b, err := os.ReadFile(f)
 		must(t, err)
-		if _, err := raw.Exec(string(b)); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		files = append(files, string(b))
 	}
-	for _, q := range []string{
-		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
-		`INSERT INTO schema_migrations VALUES (1, 1), (2, 2), (3, 3)`,
-		`INSERT INTO tenants (id, name, plan, created_at) VALUES ('ten_old', 'Old', 'basic', 0)`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	mods := []store.Module{scheduling.Module}
-	_, err := postgres.Open(ctx, dsn, postgres.Options{Modules: mods})
-	var se *store.SchemaError
-	if !errors.As(err, &se) {
-		t.Fatalf("open without migrating: %v, want a schema error telling to migrate", err)
-	}
-	db, err := postgres.Open(ctx, dsn, postgres.Options{Migrate: true, Modules: mods})
-	must(t, err)
-	defer db.Close()
-	have, err := db.Applied(ctx)
-	if err != nil || have[store.CoreModule] != 2 || have["scheduling"] != 1 {
-		t.Fatalf("versions = %v, %v", have, err)
-	}
-	if ten, err := db.GetTenant(ctx, "ten_old"); err != nil || ten.Name != "Old" {
-		t.Fatalf("old tenant = %+v, %v", ten, err)
-	}
+	storetest.LegacyUpgrade(t, storetest.Legacy{
+		Exec:  func(q string) error { _, err := raw.Exec(q); return err },
+		Files: files,
+		Open: func(migrate bool) (store.Store, error) {
+			return postgres.Open(context.Background(), dsn, postgres.Options{Migrate: migrate, Modules: []store.Module{scheduling.Module}})
+		},
+	})
 }
