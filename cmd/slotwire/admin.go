@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/slotwire/slotwire/internal/api"
@@ -28,7 +27,7 @@ func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
-	st, err := server.OpenStore(ctx, db, !isPostgres(db), "", slog.New(slog.DiscardHandler))
+	st, err := server.OpenStore(ctx, db, server.StoreOptions{Migrate: !isPostgres(db), Modules: modules()})
 	if err != nil {
 		return err
 	}
@@ -52,7 +51,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errUsage
 	}
 	log, _ := newLogger(stderr, "info", "text")
-	st, err := server.OpenStore(ctx, db, true, "", log)
+	st, err := server.OpenStore(ctx, db, server.StoreOptions{Migrate: true, Logger: log, Modules: modules()})
 	if err != nil {
 		return err
 	}

@@ -1,22 +1,21 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/server"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
+// modules lists the migration sets of the optional parts linked into this
+// binary: the scheduling core's tables.
+func modules() []store.Module { return []store.Module{scheduling.Module} }
+
 // extensions lists the optional parts linked into this binary: the
-// scheduling core, whose changes emit events through the store's outbox.
+// scheduling core, whose changes emit events through the store's
+// transactional outbox.
 func extensions() []server.Extension {
 	return []server.Extension{func(n *server.Node) error {
-		ob, ok := n.Store.(store.Outbox)
-		if !ok {
-			return fmt.Errorf("the scheduling core needs a store with an outbox")
-		}
-		svc := scheduling.New(scheduling.Config{Store: ob, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake})
+		svc := scheduling.New(scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake})
 		svc.Register(n.API)
 		n.AddValidator(scheduling.ValidateEvent)
 		return nil

@@ -188,6 +188,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Delivery.Schedule = schedule
 	cfg.Migrate = !noMigrate && !isPostgres(cfg.DB)
 	cfg.Extensions = extensions()
+	cfg.Modules = modules()
 	if debugAddr != "" {
 		go serveDebug(debugAddr, log)
 	}

@@ -10,12 +10,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/slotwire/slotwire/internal/health"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
 // Store is the part of the store the completer writes to.
 type Store interface {
-	Complete(ctx context.Context, outcomes []store.Outcome, now time.Time, disableAfter time.Duration) ([]store.EndpointTransition, error)
+	Complete(ctx context.Context, b store.CompleteBatch) ([]store.EndpointTransition, error)
 }
 
 // Config of a Completer.
@@ -145,7 +146,8 @@ func (c *Completer) gather(batch []*item) []*item {
 // write stores one batch, retrying a failing database for a while.
 func (c *Completer) write(ctx context.Context, outcomes []store.Outcome) []store.EndpointTransition {
 	for try := 0; ; try++ {
-		trans, err := c.cfg.Store.Complete(ctx, outcomes, c.cfg.Now(), c.cfg.DisableAfter)
+		trans, err := c.cfg.Store.Complete(ctx, store.CompleteBatch{Outcomes: outcomes, Now: c.cfg.Now(),
+			Health: health.Policy{DisableAfter: c.cfg.DisableAfter}})
 		if err == nil {
 			return trans
 		}

@@ -95,12 +95,12 @@ type counting struct {
 	delay time.Duration
 }
 
-func (c *counting) Complete(ctx context.Context, o []store.Outcome, now time.Time, d time.Duration) ([]store.EndpointTransition, error) {
+func (c *counting) Complete(ctx context.Context, b store.CompleteBatch) ([]store.EndpointTransition, error) {
 	if c.calls.Add(1) <= c.fail {
 		return nil, errors.New("database is locked")
 	}
 	time.Sleep(c.delay)
-	return c.DB.Complete(ctx, o, now, d)
+	return c.DB.Complete(ctx, b)
 }
 
 // Each outcome is in the database when its recorded callback runs.

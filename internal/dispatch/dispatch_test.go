@@ -23,9 +23,9 @@ type slowRecords struct {
 	*sqlite.DB
 }
 
-func (s slowRecords) Complete(ctx context.Context, o []store.Outcome, now time.Time, d time.Duration) ([]store.EndpointTransition, error) {
-	time.Sleep(time.Duration(len(o)) * 2 * time.Millisecond)
-	return s.DB.Complete(ctx, o, now, d)
+func (s slowRecords) Complete(ctx context.Context, b store.CompleteBatch) ([]store.EndpointTransition, error) {
+	time.Sleep(time.Duration(len(b.Outcomes)) * 2 * time.Millisecond)
+	return s.DB.Complete(ctx, b)
 }
 
 // When outcomes cannot be written as fast as requests finish, lanes wait:

@@ -7,10 +7,10 @@ import (
 
 // tenantShares splits the node's in-flight bound between tenants first,
 // then between each tenant's lanes, so that one tenant's hung endpoints
-// take at most its own share: a tenant with work may have at most
-// MaxInflight / (tenants + 1) requests in flight, which always leaves a
-// share free for a tenant whose work arrives next, and each of its lanes
-// gets an equal part of that.
+// take at most its own share: an eighth of MaxInflight is kept free for a
+// tenant whose work arrives next, the rest is split equally between the
+// tenants with work, and each of a tenant's lanes gets an equal part of
+// its tenant's share.
 //
 // Its lock is taken last (after the registry's and a lane's) and held
 // briefly; the lanes read the counts without it.
@@ -56,10 +56,14 @@ func (s *tenantShares) leave(tenant string) {
 	}
 }
 
+// reserveDiv: 1/reserveDiv of the bound is kept free for tenants whose
+// work arrives next; the rest is split between the tenants with work.
+const reserveDiv = 8
+
 // laneShare is how many requests one lane of t may have in flight out of
 // bound.
 func (s *tenantShares) laneShare(t *tenantLoad, bound int) int {
 	tenants := max(1, int(s.count.Load()))
-	perTenant := max(1, bound/(tenants+1))
+	perTenant := max(1, (bound-bound/reserveDiv)/tenants)
 	return max(1, perTenant/max(1, int(t.lanes.Load())))
 }

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,10 +58,19 @@ func validID(id string) bool {
 	return true
 }
 
+// ids are a random prefix drawn at start and a counter: unique without
+// a call to the random source per request.
+var (
+	idPrefix = func() string {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		return "req_" + hex.EncodeToString(b[:]) + "_"
+	}()
+	idSeq atomic.Uint64
+)
+
 func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "req_" + hex.EncodeToString(b[:])
+	return idPrefix + strconv.FormatUint(idSeq.Add(1), 36)
 }
 
 func securityHeaders(next http.Handler) http.Handler {

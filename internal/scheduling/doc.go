@@ -3,7 +3,7 @@
 // fields, managers, the company profile, appointments and group events with
 // bookings, behind a tenant-authenticated JSON API under /v1.
 //
-// Every change is written with store.Outbox: the domain rows and the
+// Every change is written with the store's Transactor (Write): the domain rows and the
 // canonical event announcing the change (appointment.created,
 // customer.updated …) commit or roll back together, and the dispatcher is
 // woken once they are committed. Event data carries the whole object with

@@ -3,7 +3,6 @@ package scheduling_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,16 +32,13 @@ func at(d int, h float64) string {
 }
 
 // testStore is what the tests need of a driver.
-type testStore interface {
-	store.Store
-	store.Outbox
-}
+type testStore = store.Store
 
 // openStore opens a fresh migrated store; SQLite by default, PostgreSQL
 // with -tags postgres (see postgres_test.go).
 var openStore = func(t *testing.T) testStore {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "slotwire.db"), sqlite.Options{Migrate: true})
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "slotwire.db"), sqlite.Options{Migrate: true, Modules: []store.Module{scheduling.Module}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,11 +222,11 @@ func wantError(t *testing.T, r resp, status int, code, msgPart string) {
 	}
 }
 
-// querier runs read-only SQL through the store's Outbox (no events).
-func (e *env) query(t *testing.T, fn func(tx *sql.Tx, d store.Dialect) error) {
+// query runs read-only SQL in a read transaction of the store.
+func (e *env) query(t *testing.T, fn func(tx store.ReadTx, d store.Dialect) error) {
 	t.Helper()
-	_, err := e.db.Outbox(context.Background(), func(ctx context.Context, tx *sql.Tx, d store.Dialect, emit store.Emit) error {
-		return fn(tx, d)
+	err := e.db.Read(context.Background(), func(ctx context.Context, tx store.ReadTx) error {
+		return fn(tx, tx.Dialect())
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +236,9 @@ func (e *env) query(t *testing.T, fn func(tx *sql.Tx, d store.Dialect) error) {
 func (e *env) count(t *testing.T, q string, args ...any) int {
 	t.Helper()
 	var n int
-	e.query(t, func(tx *sql.Tx, d store.Dialect) error { return tx.QueryRow(d.Rebind(q), args...).Scan(&n) })
+	e.query(t, func(tx store.ReadTx, d store.Dialect) error {
+		return tx.QueryRowContext(context.Background(), d.Rebind(q), args...).Scan(&n)
+	})
 	return n
 }
 
@@ -248,8 +246,8 @@ func (e *env) count(t *testing.T, q string, args ...any) int {
 func (e *env) eventsOf(t *testing.T, tenantID string) []*slotwire.Event {
 	t.Helper()
 	var ids []string
-	e.query(t, func(tx *sql.Tx, d store.Dialect) error {
-		rows, err := tx.Query(d.Rebind(`SELECT id FROM events WHERE tenant_id = ? ORDER BY id`), tenantID)
+	e.query(t, func(tx store.ReadTx, d store.Dialect) error {
+		rows, err := tx.QueryContext(context.Background(), d.Rebind(`SELECT id FROM events WHERE tenant_id = ? ORDER BY id`), tenantID)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/slotwire/slotwire/internal/pgtest"
+	"github.com/slotwire/slotwire/internal/scheduling"
+	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/postgres"
 )
 
@@ -17,7 +19,7 @@ import (
 func init() {
 	openStore = func(t *testing.T) testStore {
 		t.Helper()
-		db, err := postgres.Open(context.Background(), pgtest.Database(t), postgres.Options{Migrate: true, MaxConns: 4})
+		db, err := postgres.Open(context.Background(), pgtest.Database(t), postgres.Options{Migrate: true, MaxConns: 4, Modules: []store.Module{scheduling.Module}})
 		if err != nil {
 			t.Fatal(err)
 		}

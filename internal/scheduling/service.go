@@ -33,8 +33,9 @@ const (
 
 // Config of the scheduling core.
 type Config struct {
-	// Store writes domain rows and their events in one transaction.
-	Store store.Outbox
+	// Store reads through read-only transactions and writes domain rows
+	// and their events in one transaction (transactional outbox).
+	Store store.Transactor
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -85,19 +86,20 @@ func New(cfg Config) *Service {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
-// txn is one Outbox transaction of one tenant.
+// txn is one transaction of one tenant (a read, or a write with its outbox).
 type txn struct {
 	ctx    context.Context
-	tx     *sql.Tx
-	d      store.Dialect
-	emit   store.Emit
+	tx     store.ReadTx
+	w      store.WriteTx // nil in a read transaction
 	tenant string
 	now    time.Time
-	write  bool
 }
 
 func (t *txn) exec(q string, args ...any) (sql.Result, error) {
-	r, err := t.tx.ExecContext(t.ctx, t.d.Rebind(q), args...)
+	if t.w == nil {
+		return nil, errors.New("scheduling: write in a read transaction")
+	}
+	r, err := t.w.ExecContext(t.ctx, t.tx.Dialect().Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("scheduling: %w", err)
 	}
@@ -105,7 +107,7 @@ func (t *txn) exec(q string, args ...any) (sql.Result, error) {
 }
 
 func (t *txn) query(q string, args ...any) (*sql.Rows, error) {
-	r, err := t.tx.QueryContext(t.ctx, t.d.Rebind(q), args...)
+	r, err := t.tx.QueryContext(t.ctx, t.tx.Dialect().Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("scheduling: %w", err)
 	}
@@ -113,7 +115,7 @@ func (t *txn) query(q string, args ...any) (*sql.Rows, error) {
 }
 
 func (t *txn) queryRow(q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, t.d.Rebind(q), args...)
+	return t.tx.QueryRowContext(t.ctx, t.tx.Dialect().Rebind(q), args...)
 }
 
 // exists reports whether a query returns a row.
@@ -131,24 +133,24 @@ func (t *txn) exists(q string, args ...any) (bool, error) {
 
 // event emits an event of this tenant with data marshalled from v.
 func (t *txn) event(typ string, v any) error {
-	if !t.write {
+	if t.w == nil {
 		return errors.New("scheduling: event emitted in a read transaction")
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("scheduling: event %s: %w", typ, err)
 	}
-	return t.emit(&slotwire.Event{
+	return t.w.Emit(&slotwire.Event{
 		ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: t.tenant, Type: typ,
 		Data: data, CreatedAt: t.now,
 	})
 }
 
-// write runs fn in an Outbox transaction: its rows and events commit
+// write runs fn in a write transaction: its rows and events commit
 // together, then the dispatcher is woken.
 func (s *Service) write(ctx context.Context, tenantID, op string, fn func(t *txn) error) error {
-	res, err := s.cfg.Store.Outbox(ctx, func(ctx context.Context, tx *sql.Tx, d store.Dialect, emit store.Emit) error {
-		t := &txn{ctx: ctx, tx: tx, d: d, emit: emit, tenant: tenantID, now: s.now(), write: true}
+	res, err := s.cfg.Store.Write(ctx, func(ctx context.Context, tx store.WriteTx) error {
+		t := &txn{ctx: ctx, tx: tx, w: tx, tenant: tenantID, now: s.now()}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -169,13 +171,12 @@ func (s *Service) write(ctx context.Context, tenantID, op string, fn func(t *txn
 	return nil
 }
 
-// read runs fn in a transaction that emits nothing (store.Outbox is the one
-// way in to the database this package has).
+// read runs fn in a read-only transaction on the store's reader pool: it
+// neither waits for nor takes the write lock.
 func (s *Service) read(ctx context.Context, tenantID string, fn func(t *txn) error) error {
-	_, err := s.cfg.Store.Outbox(ctx, func(ctx context.Context, tx *sql.Tx, d store.Dialect, emit store.Emit) error {
-		return fn(&txn{ctx: ctx, tx: tx, d: d, emit: emit, tenant: tenantID, now: s.now()})
+	return s.cfg.Store.Read(ctx, func(ctx context.Context, tx store.ReadTx) error {
+		return fn(&txn{ctx: ctx, tx: tx, tenant: tenantID, now: s.now()})
 	})
-	return err
 }
 
 func notFound(what, id string) error {

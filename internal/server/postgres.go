@@ -2,14 +2,13 @@ package server
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/postgres"
 )
 
 func init() {
-	openPostgres = func(ctx context.Context, dsn string, migrate bool, log *slog.Logger) (store.Store, error) {
-		return postgres.Open(ctx, dsn, postgres.Options{Migrate: migrate, Logger: log})
+	openPostgres = func(ctx context.Context, dsn string, o StoreOptions) (store.Store, error) {
+		return postgres.Open(ctx, dsn, postgres.Options{Migrate: o.Migrate, Logger: o.Logger, Modules: o.Modules})
 	}
 }

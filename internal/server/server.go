@@ -50,6 +50,9 @@ type Config struct {
 	Delivery dispatch.Config // Store, Logger, Guard, Owner are set here
 
 	Logger *slog.Logger
+	// Modules are the extensions' migration sets, applied and checked by
+	// the store.
+	Modules []store.Module
 	// Extensions register more routes and start more services once the
 	// store is open (the scheduling core uses it).
 	Extensions []Extension
@@ -74,16 +77,30 @@ type Node struct {
 	stoppers   []func()
 }
 
+// StoreOptions configure OpenStore.
+type StoreOptions struct {
+	Migrate bool
+	// SQLiteSynchronous is SQLite's synchronous pragma ("" for FULL).
+	SQLiteSynchronous string
+	Logger            *slog.Logger
+	// Modules whose migrations the store applies and checks (the
+	// scheduling core's).
+	Modules []store.Module
+}
+
 // OpenStore opens the store named by dsn.
-func OpenStore(ctx context.Context, dsn string, migrate bool, sync string, log *slog.Logger) (store.Store, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return openPostgres(ctx, dsn, migrate, log)
+func OpenStore(ctx context.Context, dsn string, o StoreOptions) (store.Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: migrate, Synchronous: sync, Logger: log})
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn, o)
+	}
+	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: o.Migrate, Synchronous: o.SQLiteSynchronous, Logger: o.Logger, Modules: o.Modules})
 }
 
 // openPostgres opens the PostgreSQL driver (see postgres.go).
-var openPostgres func(ctx context.Context, dsn string, migrate bool, log *slog.Logger) (store.Store, error)
+var openPostgres func(ctx context.Context, dsn string, o StoreOptions) (store.Store, error)
 
 // Start opens everything and starts serving; it returns once the listener
 // is open.
@@ -93,7 +110,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{Config: cfg, Log: cfg.Logger}
-	st, err := OpenStore(ctx, cfg.DB, cfg.Migrate, cfg.SQLiteSynchronous, cfg.Logger)
+	st, err := OpenStore(ctx, cfg.DB, StoreOptions{Migrate: cfg.Migrate, SQLiteSynchronous: cfg.SQLiteSynchronous,
+		Logger: cfg.Logger, Modules: cfg.Modules})
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,42 @@ type Health struct {
 	DisableReason string
 }
 
-// EndpointHealth groups outcomes by endpoint, keeping first-seen order. Both
-// drivers apply it the same way: clear failing_since on success, set it
-// (if unset) on failure, then disable when asked or when failing too long.
+// EndpointState is what the store knows of an endpoint's health when a
+// batch of outcomes is recorded.
+type EndpointState struct {
+	EndpointID   string
+	TenantID     string
+	Enabled      bool
+	FailingSince *time.Time
+}
+
+// HealthDecision is what the health policy makes of a state and a batch:
+// the endpoint's new failing_since (nil: not failing), whether it is
+// disabled now (and why), and whether a run of failures just ended.
+type HealthDecision struct {
+	FailingSince *time.Time
+	Disable      bool
+	Reason       string
+	Recovered    bool
+}
+
+// HealthPolicy decides an endpoint's health (internal/health). The store
+// reads the state, asks the policy and writes the decision, in the
+// transaction that records the outcomes; the policy does no I/O.
+type HealthPolicy interface {
+	Decide(s EndpointState, h Health, now time.Time) HealthDecision
+}
+
+// CompleteBatch is a batch of outcomes to record.
+type CompleteBatch struct {
+	Outcomes []Outcome
+	Now      time.Time
+	// Health decides what the outcomes do to their endpoints; nil leaves
+	// endpoints as they are.
+	Health HealthPolicy
+}
+
+// EndpointHealth groups outcomes by endpoint, keeping first-seen order.
 func EndpointHealth(outcomes []Outcome) []Health {
 	idx := map[string]int{}
 	var out []Health

@@ -16,20 +16,7 @@ type Dialect interface {
 	Rebind(query string) string
 }
 
-// Emit publishes an event from inside an Outbox transaction. The caller
-// fills ID, TenantID, Type, Data and CreatedAt; Emit builds the payload and
-// stores the event and its deliveries in the same transaction.
-type Emit func(e *slotwire.Event) error
-
-// Outbox is implemented by drivers built on database/sql. The scheduling
-// core uses it to write its own rows and the events they cause in one
-// transaction (transactional outbox): a rolled back change emits nothing, a
-// committed one always has its events.
-type Outbox interface {
-	Outbox(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx, d Dialect, emit Emit) error) (OutboxResult, error)
-}
-
-// OutboxResult says what an Outbox transaction published.
+// OutboxResult says what a module's write transaction published.
 type OutboxResult struct {
 	Events []*slotwire.Event
 	// EndpointIDs have new pending deliveries (to wake the dispatcher).
@@ -74,8 +61,8 @@ type WriteTx interface {
 	Emit(e *slotwire.Event) error
 }
 
-// Transactor gives modules transactions with separate read and write
-// paths. (To be implemented by both drivers, replacing Outbox.)
+// Transactor gives modules (the scheduling core) transactions with
+// separate read and write paths.
 type Transactor interface {
 	Read(ctx context.Context, fn func(ctx context.Context, tx ReadTx) error) error
 	Write(ctx context.Context, fn func(ctx context.Context, tx WriteTx) error) (OutboxResult, error)

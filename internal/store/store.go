@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -85,7 +86,7 @@ type Queue interface {
 	Claim(ctx context.Context, r ClaimRequest) ([]*Job, error)
 	// Complete records attempts and their outcomes in one transaction and
 	// reports endpoints that were disabled or recovered by them.
-	Complete(ctx context.Context, outcomes []Outcome, now time.Time, disableAfter time.Duration) ([]EndpointTransition, error)
+	Complete(ctx context.Context, b CompleteBatch) ([]EndpointTransition, error)
 	// Release puts deliveries leased by owner back to pending, due now. With
 	// no ids it releases every lease the owner holds (used at start-up and
 	// shut-down).
@@ -125,6 +126,7 @@ type Store interface {
 	Log
 	Queue
 	Slots
+	Transactor
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
 	// Ping reports whether the database is reachable.
@@ -242,15 +244,32 @@ type EndpointTransition struct {
 	At         time.Time
 }
 
-// SchemaError is returned when the database schema is not the version this
-// binary expects.
+// Module is a part of Slotwire with tables of its own (the scheduling
+// core): the store applies its migrations, numbered on their own, next to
+// the core's. Migrations holds NNNN_name.sql files under a folder named
+// for the dialect ("sqlite", "postgres") or "common" for both.
+type Module struct {
+	Name       string
+	Migrations fs.FS
+}
+
+// CoreModule names the store's own migrations.
+const CoreModule = "core"
+
+// SchemaError is returned when a module's schema in the database is not
+// the version this binary expects.
 type SchemaError struct {
+	Module     string
 	Have, Want int
 }
 
 func (e *SchemaError) Error() string {
-	if e.Have > e.Want {
-		return fmt.Sprintf("database schema version %d is newer than this binary supports (%d): upgrade slotwire", e.Have, e.Want)
+	what := "database schema"
+	if e.Module != "" && e.Module != CoreModule {
+		what = "database schema of module " + e.Module
 	}
-	return fmt.Sprintf("database schema version %d is older than this binary expects (%d): run `slotwire migrate`", e.Have, e.Want)
+	if e.Have > e.Want {
+		return fmt.Sprintf("%s version %d is newer than this binary supports (%d): upgrade slotwire", what, e.Have, e.Want)
+	}
+	return fmt.Sprintf("%s version %d is older than this binary expects (%d): run `slotwire migrate`", what, e.Have, e.Want)
 }

@@ -31,10 +31,12 @@ func JSON(doc []byte) error {
 	if at := loneSurrogate(doc); at >= 0 {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "body has an escaped lone UTF-16 surrogate (at byte %d)", at)
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	if err := walk(dec, "$"); err != nil {
-		return err
+	if !json.Valid(doc) {
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		return walk(dec, "$") // names the syntax error
+	}
+	if key, path, ok := duplicateKey(doc); ok {
+		return slotwire.Errorf(slotwire.ECodeInvalid, "duplicate key %q in %s", key, path)
 	}
 	return nil
 }

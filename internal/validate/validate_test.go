@@ -1,8 +1,11 @@
 package validate
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/slotwire/slotwire"
 )
@@ -22,6 +25,10 @@ func TestJSON(t *testing.T) {
 		{"lone high surrogate", `{"a":"\ud800x"}`, "lone UTF-16 surrogate"},
 		{"lone low surrogate", `{"a":"\udc00"}`, "lone UTF-16 surrogate"},
 		{"truncated", `{"a":`, "not valid JSON"},
+		{"duplicate through an escape", `{"a":1,"\u0061":2}`, `duplicate key "a" in $`},
+		{"duplicate in a large object", `{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":0,"k11":1,"k12":2,"k13":3,"k14":4,"k15":5,"k16":6,"k17":7,"k3":8}`, `duplicate key "k3" in $`},
+		{"path through arrays", `{"a":[1,{"b":[{},{"c":1,"c":2}]}]}`, `duplicate key "c" in $.a[1].b[1]`},
+		{"strings with quotes and braces", `{"a":"}\"{","b":{"a":1}}`, ""},
 	} {
 		err := JSON([]byte(c.doc))
 		switch {
@@ -40,7 +47,15 @@ func FuzzJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		_ = JSON(doc) // must not panic
+		err := JSON(doc) // must not panic
+		if !json.Valid(doc) || !utf8.Valid(doc) || loneSurrogate(doc) >= 0 {
+			return
+		}
+		// On valid documents the fast scan agrees with the decoder's walk.
+		ref := walk(json.NewDecoder(bytes.NewReader(doc)), "$")
+		if (err == nil) != (ref == nil) {
+			t.Fatalf("%q: scan %v, walk %v", doc, err, ref)
+		}
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/slotwire/slotwire/internal/dispatch"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/scheduling"
+	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
 	"github.com/slotwire/slotwire/signature"
 )
@@ -34,7 +35,7 @@ type received struct {
 func TestBookRescheduleCancelReachesReceiver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "e2e.db"), sqlite.Options{Migrate: true})
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "e2e.db"), sqlite.Options{Migrate: true, Modules: []store.Module{scheduling.Module}})
 	if err != nil {
 		t.Fatal(err)
 	}

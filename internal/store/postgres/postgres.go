@@ -1,7 +1,9 @@
 // Package postgres is the PostgreSQL storage driver of Slotwire, for
 // clusters of nodes sharing one database. Queries go through database/sql
-// (pgx's stdlib driver) so that the store.Outbox transaction is a *sql.Tx;
-// LISTEN and advisory locks use dedicated native pgx connections.
+// (pgx's stdlib driver); those shared with SQLite live in store/sqlstore,
+// this package keeps the pool, its migrations, the batch paths written for
+// PostgreSQL (ingest and complete with unnest arrays, claims with SKIP
+// LOCKED), and LISTEN and advisory locks on dedicated native connections.
 //
 // The driver behaves exactly like the sqlite one and passes the same
 // conformance suite. What differs is concurrency: several nodes may claim,
@@ -16,9 +18,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/slotwire/slotwire/internal/sqlrows"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,10 +28,14 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/postgres/*.sql
 var migrationFS embed.FS
+
+// Core is the store's own migration set.
+var Core = sqlstore.CoreModule(migrationFS)
 
 // migrateLockKey is the advisory lock taken while migrating ("slotwire" in
 // ASCII). It is outside the int4 range of hashtext, so it never collides
@@ -45,18 +51,22 @@ type Options struct {
 	// MaxConns bounds the database/sql pool (default 10). LISTEN and
 	// advisory locks use connections of their own, outside the pool.
 	MaxConns int
+	// Modules are the parts with tables of their own (the scheduling
+	// core) whose migrations this store applies and checks.
+	Modules []store.Module
 }
 
 // DB is the PostgreSQL store.
 type DB struct {
-	sql *sql.DB
-	cfg *pgx.ConnConfig // for the dedicated native connections
-	log *slog.Logger
+	*sqlstore.DB
+	sql     *sql.DB
+	cfg     *pgx.ConnConfig // for the dedicated native connections
+	log     *slog.Logger
+	modules []store.Module
 }
 
 var (
 	_ store.Store    = (*DB)(nil)
-	_ store.Outbox   = (*DB)(nil)
 	_ store.Notifier = (*DB)(nil)
 	_ store.Locker   = (*DB)(nil)
 )
@@ -80,7 +90,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	sdb.SetMaxIdleConns(o.MaxConns)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	sdb.SetConnMaxLifetime(time.Hour)
-	db := &DB{sql: sdb, cfg: cfg, log: o.Logger}
+	db := &DB{sql: sdb, cfg: cfg, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
+	db.DB = &sqlstore.DB{W: sdb, R: sdb, D: dialect{}, Log: o.Logger}
+	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, recordOutcomes
 	if err := sdb.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: open %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
@@ -91,14 +103,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	have, err := db.SchemaVersion(ctx)
-	if err != nil {
+	if err := db.Check(ctx, db.modules); err != nil {
 		db.Close()
 		return nil, err
-	}
-	if want := LatestVersion(); have != want {
-		db.Close()
-		return nil, &store.SchemaError{Have: have, Want: want}
 	}
 	return db, nil
 }
@@ -110,43 +117,6 @@ func (db *DB) Close() error {
 		return fmt.Errorf("postgres: close: %w", err)
 	}
 	return nil
-}
-
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
-	}
-	return nil
-}
-
-type migration = sqlrows.Migration
-
-func migrations() []migration { return sqlrows.Migrations(migrationFS, "migrations") }
-
-// LatestVersion is the schema version this binary expects.
-func LatestVersion() int {
-	m := migrations()
-	return m[len(m)-1].Version
-}
-
-// SchemaVersion returns the applied schema version (0 for an empty
-// database). Unlike sqlite it does not create schema_migrations: only
-// Migrate does, under the migration lock.
-func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	var exists bool
-	if err := db.sql.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
-	}
-	if !exists {
-		return 0, nil
-	}
-	var v sql.NullInt64
-	if err := db.sql.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
-	}
-	return int(v.Int64), nil
 }
 
 // Migrate applies every migration newer than the database, each in its own
@@ -162,33 +132,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
 		return fmt.Errorf("postgres: migrate: lock: %w", err)
 	}
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	var have sql.NullInt64
-	if err := conn.QueryRow(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err != nil {
-		return fmt.Errorf("postgres: migrate: schema version: %w", err)
-	}
-	if want := LatestVersion(); int(have.Int64) > want {
-		return &store.SchemaError{Have: int(have.Int64), Want: want}
-	}
-	for _, m := range migrations() {
-		if m.Version <= int(have.Int64) {
-			continue
-		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	err = db.DB.Migrate(ctx, db.modules, func(ctx context.Context, m sqlstore.Migration, record string, args ...any) error {
+		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			// Without arguments pgx uses the simple protocol, which runs
 			// a script of several statements.
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.Version, time.Now().UnixMilli())
+			_, err := tx.Exec(ctx, record, args...)
 			return err
 		})
-		if err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
-		}
-		db.log.Info("applied migration", "version", m.Version, "name", m.Name)
+	})
+	if err != nil {
+		return err
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, migrateLockKey); err != nil {
 		return fmt.Errorf("postgres: migrate: unlock: %w", err)
@@ -204,68 +160,57 @@ func closeConn(conn *pgx.Conn) {
 	_ = conn.Close(ctx)
 }
 
-// inTx runs fn in a transaction.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	return nil
+// Capabilities: several nodes may share a PostgreSQL database; they tell
+// each other about new work (LISTEN/NOTIFY) and elect one node for
+// periodic work (advisory locks).
+func (db *DB) Capabilities() store.Capabilities {
+	return store.Capabilities{MultiNode: true, Notifier: db, Locker: db}
 }
 
-// retryable reports a deadlock or serialization failure: the transaction
+type dialect struct{}
+
+func (dialect) Name() string           { return "postgres" }
+func (dialect) Rebind(q string) string { return Rebind(q) }
+func (dialect) True() string           { return "TRUE" }
+func (dialect) LockRow() string        { return " FOR NO KEY UPDATE" }
+func (dialect) TableExists() string    { return `SELECT to_regclass(?) IS NOT NULL` }
+
+// Retryable reports a deadlock or serialization failure: the transaction
 // was rolled back and may simply be run again.
-func retryable(err error) bool {
+func (dialect) Retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
-// retry runs fn again, a few times, when it fails on a deadlock or
-// serialization failure; for idempotent work that updates rows other nodes
-// may be updating in another order (Complete, Release, ReclaimExpired).
-func (db *DB) retry(ctx context.Context, fn func() error) error {
-	var err error
-	for try := 0; try < 5; try++ {
-		if err = fn(); err == nil || !retryable(err) || ctx.Err() != nil {
-			return err
+// Rebind rewrites '?' placeholders into $1, $2 … in order. A '?' inside a
+// single-quoted string literal or a double-quoted identifier is left
+// alone. (PostgreSQL's jsonb '?' operators cannot be told apart from
+// placeholders; write them as functions, e.g. jsonb_exists.)
+func Rebind(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	var quote byte // the quote we are inside of, or 0
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			// A doubled quote ('it''s') leaves and re-enters: same result.
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
 		}
-		db.log.Debug("postgres: retrying after conflict", "err", err)
+		b.WriteByte(c)
 	}
-	return err
-}
-
-// inTxRetry is inTx, retried on deadlock; fn must be idempotent.
-func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.retry(ctx, func() error { return db.inTx(ctx, fn) })
-}
-
-func limitOf(l int) int {
-	if l <= 0 || l > 1000 {
-		return 100
-	}
-	return l
-}
-
-// Exec runs a statement on the pool; for tests and maintenance.
-func (db *DB) Exec(ctx context.Context, q string, args ...any) error {
-	if _, err := db.sql.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("postgres: exec: %w", err)
-	}
-	return nil
-}
-
-// args numbers the placeholders of a query built piece by piece.
-type args []any
-
-// add appends v and returns its placeholder.
-func (a *args) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
+	return b.String()
 }

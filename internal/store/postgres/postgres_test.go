@@ -21,6 +21,7 @@ import (
 	"github.com/slotwire/slotwire/internal/fanout"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/postgres"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
 	"github.com/slotwire/slotwire/internal/store/storetest"
 )
 
@@ -124,15 +125,15 @@ func TestSchemaVersionChecked(t *testing.T) {
 	// An empty database without migration is refused as too old.
 	_, err := postgres.Open(ctx, dsn, postgres.Options{})
 	var se *store.SchemaError
-	if !errors.As(err, &se) || se.Have != 0 || se.Want != postgres.LatestVersion() {
+	if !errors.As(err, &se) || se.Have != 0 || se.Want != sqlstore.Latest(postgres.Core, "postgres") {
 		t.Fatalf("unmigrated open: %v", err)
 	}
 	db, err := postgres.Open(ctx, dsn, postgres.Options{Migrate: true})
 	must(t, err)
-	v, err := db.SchemaVersion(ctx)
+	v, err := db.Applied(ctx)
 	must(t, err)
-	if v != postgres.LatestVersion() {
-		t.Fatalf("SchemaVersion = %d, want %d", v, postgres.LatestVersion())
+	if want := sqlstore.Latest(postgres.Core, "postgres"); v[store.CoreModule] != want {
+		t.Fatalf("core version = %d, want %d", v[store.CoreModule], want)
 	}
 	db.Close()
 	// Reopening a migrated database needs no migration, and migrating
@@ -144,7 +145,7 @@ func TestSchemaVersionChecked(t *testing.T) {
 	// A schema from the future is refused, with or without Migrate.
 	raw, err := postgres.Open(ctx, dsn, postgres.Options{})
 	must(t, err)
-	must(t, raw.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)`))
+	must(t, raw.Exec(ctx, `INSERT INTO module_migrations (module, version, applied_at) VALUES ('core', 999, 0)`))
 	raw.Close()
 	for _, m := range []bool{false, true} {
 		_, err = postgres.Open(ctx, dsn, postgres.Options{Migrate: m})
@@ -177,9 +178,9 @@ func TestMigrateConcurrently(t *testing.T) {
 		}
 	}
 	var n, max int
-	must(t, rawDB(t, dsn).QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &max))
-	if max != postgres.LatestVersion() || n != max {
-		t.Fatalf("schema_migrations: %d rows, max %d", n, max)
+	must(t, rawDB(t, dsn).QueryRow(`SELECT COUNT(*), MAX(version) FROM module_migrations WHERE module = 'core'`).Scan(&n, &max))
+	if max != sqlstore.Latest(postgres.Core, "postgres") || n != max {
+		t.Fatalf("module_migrations: %d rows, max %d", n, max)
 	}
 }
 
@@ -348,8 +349,8 @@ func TestConcurrentClaimFIFO(t *testing.T) {
 				mu.Unlock()
 				// Nobody else can lease until the head is completed.
 				inflight.Add(-1)
-				_, err = f.db.Complete(ctx, []store.Outcome{{DeliveryID: jobs[0].Delivery.ID, EndpointID: f.ep.ID, Owner: owner,
-					Status: slotwire.StatusSucceeded, Attempt: slotwire.Attempt{At: t0, StatusCode: 200}}}, t0, 0)
+				_, err = f.db.Complete(ctx, store.CompleteBatch{Now: t0, Outcomes: []store.Outcome{{DeliveryID: jobs[0].Delivery.ID,
+					EndpointID: f.ep.ID, Owner: owner, Status: slotwire.StatusSucceeded, Attempt: slotwire.Attempt{At: t0, StatusCode: 200}}}})
 				if err != nil {
 					errs <- err
 					return
@@ -427,54 +428,6 @@ func TestIngestIdempotencyRace(t *testing.T) {
 				t.Fatalf("duplicate points at %s, want %s", b.Items[1].Event.ID, winners[0])
 			}
 		}
-	}
-}
-
-func TestOutbox(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, slotwire.OrderingNone)
-	ctx := context.Background()
-	ev := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: f.ten.ID, Type: "plan.changed",
-		Data: []byte(`{"plan":"enterprise"}`), CreatedAt: t0}
-	res, err := f.db.Outbox(ctx, func(ctx context.Context, tx *sql.Tx, d store.Dialect, emit store.Emit) error {
-		if d.Name() != "postgres" {
-			t.Errorf("dialect %q", d.Name())
-		}
-		if _, err := tx.ExecContext(ctx, d.Rebind(`UPDATE tenants SET plan = ? WHERE id = ?`), "enterprise", f.ten.ID); err != nil {
-			return err
-		}
-		return emit(ev)
-	})
-	must(t, err)
-	if len(res.Events) != 1 || len(res.EndpointIDs) != 1 || res.EndpointIDs[0] != f.ep.ID {
-		t.Fatalf("outbox result = %+v", res)
-	}
-	got, err := f.db.GetEvent(ctx, f.ten.ID, ev.ID)
-	must(t, err)
-	if string(got.Payload) != string(ev.BuildPayload()) {
-		t.Fatalf("payload = %s", got.Payload)
-	}
-	ten, err := f.db.GetTenant(ctx, f.ten.ID)
-	must(t, err)
-	if ten.Plan != "enterprise" {
-		t.Fatal("outbox write lost")
-	}
-	// A rolled back transaction emits nothing.
-	ev2 := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: f.ten.ID, Type: "plan.changed",
-		Data: []byte(`{}`), CreatedAt: t0}
-	boom := errors.New("boom")
-	_, err = f.db.Outbox(ctx, func(ctx context.Context, tx *sql.Tx, d store.Dialect, emit store.Emit) error {
-		if err := emit(ev2); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("outbox error = %v", err)
-	}
-	_, err = f.db.GetEvent(ctx, f.ten.ID, ev2.ID)
-	if !errors.Is(err, slotwire.ErrNotFound) {
-		t.Fatalf("rolled back event: %v", err)
 	}
 }
 

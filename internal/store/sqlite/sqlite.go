@@ -1,7 +1,10 @@
 // Package sqlite is the embedded storage driver of Slotwire, on a single
 // SQLite file in WAL mode with foreign keys on and full fsync. Writes go
 // through one connection (SQLite has one writer anyway); reads use a small
-// pool that WAL lets run beside the writer.
+// pool that WAL lets run beside the writer. The queries shared with
+// PostgreSQL live in store/sqlstore; this package keeps the file, its
+// pools and pragmas, its migrations, and the hot paths written for SQLite
+// (ingest, claim, complete).
 package sqlite
 
 import (
@@ -10,19 +13,21 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/slotwire/slotwire/internal/sqlrows"
 	"log/slog"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite": pure Go, no cgo needed to build slotwire
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql
 var migrationFS embed.FS
+
+// Core is the store's own migration set.
+var Core = sqlstore.CoreModule(migrationFS)
 
 // Options configure Open.
 type Options struct {
@@ -33,13 +38,18 @@ type Options struct {
 	// commit is fsynced) or "NORMAL".
 	Synchronous string
 	Logger      *slog.Logger
+	// Modules are the parts with tables of their own (the scheduling
+	// core) whose migrations this store applies and checks.
+	Modules []store.Module
 }
 
 // DB is the SQLite store.
 type DB struct {
-	w   *sql.DB // single writer connection
-	r   *sql.DB // readers
-	log *slog.Logger
+	*sqlstore.DB
+	w       *sql.DB // single writer connection
+	r       *sql.DB // readers
+	log     *slog.Logger
+	modules []store.Module
 }
 
 var _ store.Store = (*DB)(nil)
@@ -49,12 +59,40 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	sync := strings.ToUpper(o.Synchronous)
+	w, r, err := openPools(path, o.Synchronous)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{w: w, r: r, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
+	db.DB = &sqlstore.DB{W: w, R: r, D: dialect{}, Log: o.Logger}
+	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, recordOutcomes
+	if err := db.open(ctx, path, o.Migrate); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context, path string, migrate bool) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if migrate {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	return db.Check(ctx, db.modules)
+}
+
+// openPools opens the writer connection and the reader pool.
+func openPools(path, synchronous string) (w, r *sql.DB, err error) {
+	sync := strings.ToUpper(synchronous)
 	if sync == "" {
 		sync = "FULL"
 	}
 	if sync != "FULL" && sync != "NORMAL" && sync != "EXTRA" {
-		return nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL or EXTRA, not %q", o.Synchronous)
+		return nil, nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL or EXTRA, not %q", synchronous)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -67,42 +105,22 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	if w, err = sql.Open("sqlite", "file:"+path+"?"+wq.Encode()); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
+	// Readers cannot change anything, whatever a caller sends them.
+	q.Add("_pragma", "query_only(1)")
+	if r, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode()); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	db := &DB{w: w, r: r, log: o.Logger}
-	if err := w.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	if o.Migrate {
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	have, err := db.SchemaVersion(ctx)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	if want := LatestVersion(); have != want {
-		db.Close()
-		return nil, &store.SchemaError{Have: have, Want: want}
-	}
-	return db, nil
+	return w, r, nil
 }
 
 // Close closes both pools.
@@ -110,98 +128,31 @@ func (db *DB) Close() error {
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
-	}
-	return nil
-}
-
-type migration = sqlrows.Migration
-
-func migrations() []migration { return sqlrows.Migrations(migrationFS, "migrations") }
-
-// LatestVersion is the schema version this binary expects.
-func LatestVersion() int {
-	m := migrations()
-	return m[len(m)-1].Version
-}
-
-// SchemaVersion returns the applied schema version (0 for a new file).
-func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	var v sql.NullInt64
-	if err := db.w.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	return int(v.Int64), nil
-}
-
 // Migrate applies every migration newer than the database, each in its own
 // transaction. It refuses a database newer than the binary.
 func (db *DB) Migrate(ctx context.Context) error {
-	have, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	if want := LatestVersion(); have > want {
-		return &store.SchemaError{Have: have, Want: want}
-	}
-	for _, m := range migrations() {
-		if m.Version <= have {
-			continue
-		}
-		tx, err := db.w.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-		}
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, time.Now().UnixMilli()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
-		}
-		db.log.Info("applied migration", "version", m.Version, "name", m.Name)
-	}
-	return nil
+	return db.DB.Migrate(ctx, db.modules, func(ctx context.Context, m sqlstore.Migration, record string, args ...any) error {
+		return db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, record, args...)
+			return err
+		})
+	})
 }
 
-// inTx runs fn in a write transaction.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
-}
+// Capabilities: an SQLite file has one node; it neither notifies nor
+// elects.
+func (db *DB) Capabilities() store.Capabilities { return store.Capabilities{} }
 
-func limitOf(l int) int {
-	if l <= 0 || l > 1000 {
-		return 100
-	}
-	return l
-}
+type dialect struct{}
 
-// Exec runs a statement on the writer; for tests and maintenance.
-func (db *DB) Exec(ctx context.Context, q string, args ...any) error {
-	if _, err := db.w.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("sqlite: exec: %w", err)
-	}
-	return nil
+func (dialect) Name() string           { return "sqlite" }
+func (dialect) Rebind(q string) string { return q }
+func (dialect) True() string           { return "1" }
+func (dialect) LockRow() string        { return "" } // the write transaction already excludes every other writer
+func (dialect) Retryable(error) bool   { return false }
+func (dialect) TableExists() string {
+	return `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
 }

@@ -48,7 +48,7 @@ func TestSchemaVersionChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := raw.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)`); err != nil {
+	if err := raw.Exec(ctx, `INSERT INTO module_migrations (module, version, applied_at) VALUES ('core', 999, 0)`); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()

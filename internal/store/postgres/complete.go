@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
+)
+
+// recordOutcomes applies the outcomes in runs without a repeated delivery,
+// each with one statement per table.
+func recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error {
+	n := sqlstore.MS(b.Now)
+	for _, part := range distinctRuns(b.Outcomes) {
+		if err := completeRun(ctx, tx, part, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// distinctRuns cuts outcomes into consecutive runs in which no delivery
+// appears twice, so that each run can be applied with one statement per
+// table and still number repeated attempts as one-by-one would.
+func distinctRuns(outcomes []store.Outcome) [][]store.Outcome {
+	var out [][]store.Outcome
+	start := 0
+	seen := map[string]bool{}
+	for i, o := range outcomes {
+		if seen[o.DeliveryID] {
+			out = append(out, outcomes[start:i])
+			start = i
+			clear(seen)
+		}
+		seen[o.DeliveryID] = true
+	}
+	if start < len(outcomes) {
+		out = append(out, outcomes[start:])
+	}
+	return out
+}
+
+// completeRun records the attempts, then moves the deliveries still leased
+// to the outcome's owner to their new status. A stale outcome (the lease
+// was lost) records its attempt and changes nothing else.
+func completeRun(ctx context.Context, tx *sql.Tx, outcomes []store.Outcome, now int64) error {
+	k := len(outcomes)
+	ids, owners, statuses := make([]string, k), make([]string, k), make([]string, k)
+	bodies, errs := make([]string, k), make([]string, k)
+	at, codes, durations, next := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
+	for i := range outcomes {
+		o := &outcomes[i]
+		ids[i], owners[i], statuses[i] = o.DeliveryID, o.Owner, o.Status
+		bodies[i], errs[i] = o.Attempt.ResponseBody, o.Attempt.Error
+		at[i], codes[i], durations[i] = sqlstore.MS(o.Attempt.At), int64(o.Attempt.StatusCode), o.Attempt.DurationMS
+		if o.Status == slotwire.StatusPending {
+			next[i] = sqlstore.MS(o.NextAttemptAt)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
+		SELECT d.id, d.attempts + 1, o.at, o.code, o.duration, o.body, o.err
+		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY
+			AS o(id, at, code, duration, body, err, ord)
+		JOIN deliveries d ON d.id = o.id
+		ORDER BY o.ord`, ids, at, codes, durations, bodies, errs); err != nil {
+		return fmt.Errorf("postgres: complete attempt: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1,
+			next_attempt_at = CASE WHEN o.status = 'pending' THEN o.next END,
+			lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $7
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS o(id, owner, status, next, code, err)
+		WHERE d.id = o.id AND d.status = 'inflight' AND d.lease_owner = o.owner`,
+		ids, owners, statuses, next, codes, errs, now); err != nil {
+		return fmt.Errorf("postgres: complete delivery: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
+)
+
+// recordOutcomes inserts the attempts and moves the deliveries still
+// leased to the outcome's owner to their new status. A stale outcome (the
+// lease was lost) records its attempt and changes nothing else.
+func recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error {
+	insAttempt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
+		SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: complete: %w", err)
+	}
+	defer insAttempt.Close()
+	upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+		lease_owner = NULL, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND status = 'inflight' AND lease_owner = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: complete: %w", err)
+	}
+	defer upd.Close()
+	n := sqlstore.MS(b.Now)
+	for i := range b.Outcomes {
+		o := &b.Outcomes[i]
+		a := &o.Attempt
+		if _, err := insAttempt.ExecContext(ctx, sqlstore.MS(a.At), a.StatusCode, a.DurationMS, a.ResponseBody, a.Error, o.DeliveryID); err != nil {
+			return fmt.Errorf("sqlite: complete attempt: %w", err)
+		}
+		var next any
+		if o.Status == slotwire.StatusPending {
+			next = sqlstore.MS(o.NextAttemptAt)
+		}
+		if _, err := upd.ExecContext(ctx, o.Status, next, a.StatusCode, a.Error, n, o.DeliveryID, o.Owner); err != nil {
+			return fmt.Errorf("sqlite: complete delivery: %w", err)
+		}
+	}
+	return nil
+}

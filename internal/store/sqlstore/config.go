@@ -1,0 +1,144 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/store"
+)
+
+// CreateTenant stores a tenant together with its first API key.
+func (db *DB) CreateTenant(ctx context.Context, t *slotwire.Tenant, key *slotwire.APIKey) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO tenants (id, name, plan, created_at) VALUES (?, ?, ?, ?)`),
+			t.ID, t.Name, t.Plan, MS(t.CreatedAt)); err != nil {
+			return db.errf("create tenant", err)
+		}
+		if key != nil {
+			return db.insertKey(ctx, tx, key)
+		}
+		return nil
+	})
+}
+
+func (db *DB) insertKey(ctx context.Context, tx *sql.Tx, k *slotwire.APIKey) error {
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO api_keys (id, tenant_id, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`),
+		k.ID, k.TenantID, k.Hash, k.Prefix, MS(k.CreatedAt)); err != nil {
+		return db.errf("create api key", err)
+	}
+	return nil
+}
+
+// CreateAPIKey adds a key to an existing tenant.
+func (db *DB) CreateAPIKey(ctx context.Context, k *slotwire.APIKey) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error { return db.insertKey(ctx, tx, k) })
+}
+
+// GetTenant returns a tenant.
+func (db *DB) GetTenant(ctx context.Context, id string) (*slotwire.Tenant, error) {
+	return db.scanTenant(db.R.QueryRowContext(ctx, db.q(`SELECT id, name, plan, created_at FROM tenants WHERE id = ?`), id))
+}
+
+// ListTenants returns tenants, oldest first.
+func (db *DB) ListTenants(ctx context.Context) ([]*slotwire.Tenant, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT id, name, plan, created_at FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, db.errf("list tenants", err)
+	}
+	return collect(rows, db.scanTenant)
+}
+
+// TenantByKeyHash returns the tenant owning the API key with that hash.
+func (db *DB) TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error) {
+	st, err := db.readStmt(ctx, `SELECT t.id, t.name, t.plan, t.created_at
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`)
+	if err != nil {
+		return nil, db.errf("tenant", err)
+	}
+	return db.scanTenant(st.QueryRowContext(ctx, hash))
+}
+
+// CreateEndpoint stores a new endpoint.
+func (db *DB) CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
+	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), EndpointArgs(e)...)
+	if err != nil {
+		return db.errf("create endpoint", err)
+	}
+	return nil
+}
+
+// GetEndpoint returns one of a tenant's endpoints.
+func (db *DB) GetEndpoint(ctx context.Context, tenantID, id string) (*slotwire.Endpoint, error) {
+	return db.ScanEndpoint(db.R.QueryRowContext(ctx, db.q(`SELECT `+EndpointCols+` FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id))
+}
+
+// ListEndpoints returns a tenant's endpoints newest first.
+func (db *DB) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]*slotwire.Endpoint, error) {
+	q := `SELECT ` + EndpointCols + ` FROM endpoints WHERE tenant_id = ?`
+	args := []any{tenantID}
+	if p.Before != "" {
+		q += ` AND id < ?`
+		args = append(args, p.Before)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	rows, err := db.R.QueryContext(ctx, db.q(q), append(args, limitOf(p.Limit))...)
+	if err != nil {
+		return nil, db.errf("list endpoints", err)
+	}
+	return collect(rows, db.ScanEndpoint)
+}
+
+// EnabledEndpoints returns a tenant's enabled endpoints in id order.
+func (db *DB) EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error) {
+	st, err := db.readStmt(ctx, enabledEndpointsSQL(db.D))
+	if err != nil {
+		return nil, db.errf("endpoints of "+tenantID, err)
+	}
+	rows, err := st.QueryContext(ctx, tenantID)
+	if err != nil {
+		return nil, db.errf("endpoints of "+tenantID, err)
+	}
+	return collect(rows, db.ScanEndpoint)
+}
+
+func enabledEndpointsSQL(d Dialect) string {
+	return `SELECT ` + EndpointCols + ` FROM endpoints WHERE tenant_id = ? AND enabled = ` + d.True() + ` ORDER BY id`
+}
+
+func (db *DB) enabledEndpoints(ctx context.Context, q Querier, tenantID string) ([]*slotwire.Endpoint, error) {
+	rows, err := q.QueryContext(ctx, db.q(enabledEndpointsSQL(db.D)), tenantID)
+	if err != nil {
+		return nil, db.errf("endpoints of "+tenantID, err)
+	}
+	return collect(rows, db.ScanEndpoint)
+}
+
+// UpdateEndpoint replaces every stored field of the endpoint.
+func (db *DB) UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
+	a := EndpointArgs(e)
+	res, err := db.W.ExecContext(ctx, db.q(`UPDATE endpoints SET url = ?, description = ?, event_types = ?, enabled = ?,
+		disabled_reason = ?, headers = ?, secret = ?, max_concurrency = ?, ordering = ?, rate_limit = ?,
+		failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`),
+		a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[14], e.TenantID, e.ID)
+	if err != nil {
+		return db.errf("update endpoint", err)
+	}
+	return mustHaveChanged(res, "endpoint")
+}
+
+// DeleteEndpoint removes the endpoint, its deliveries and attempts.
+func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
+	res, err := db.W.ExecContext(ctx, db.q(`DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id)
+	if err != nil {
+		return db.errf("delete endpoint", err)
+	}
+	return mustHaveChanged(res, "endpoint")
+}
+
+func mustHaveChanged(res sql.Result, what string) error {
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound(what)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/slotwire/slotwire"
+)
+
+// EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
+const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
+	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at`
+
+// DeliveryCols are the columns ScanDelivery reads.
+const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
+	last_status_code, last_error, replay_of, created_at, updated_at`
+
+func (db *DB) scanTenant(row Scanner) (*slotwire.Tenant, error) {
+	var t slotwire.Tenant
+	var created int64
+	if err := row.Scan(&t.ID, &t.Name, &t.Plan, &created); err != nil {
+		return nil, db.scanErr("tenant", err)
+	}
+	t.CreatedAt = FromMS(created)
+	return &t, nil
+}
+
+// ScanEndpoint reads EndpointCols.
+func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
+	var e slotwire.Endpoint
+	var types, headers string
+	var failing sql.NullInt64
+	var created, updated int64
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
+		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated); err != nil {
+		return nil, db.scanErr("endpoint", err)
+	}
+	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+		return nil, fmt.Errorf("%s: endpoint %s event_types: %w", db.D.Name(), e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
+		return nil, fmt.Errorf("%s: endpoint %s headers: %w", db.D.Name(), e.ID, err)
+	}
+	e.FailingSince = nullMS(failing)
+	e.CreatedAt, e.UpdatedAt = FromMS(created), FromMS(updated)
+	return &e, nil
+}
+
+// EndpointArgs are the values of EndpointCols.
+func EndpointArgs(e *slotwire.Endpoint) []any {
+	types, _ := json.Marshal(e.EventTypes)
+	if e.Headers == nil {
+		e.Headers = map[string]string{}
+	}
+	headers, _ := json.Marshal(e.Headers)
+	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
+		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt)}
+}
+
+// ScanDelivery reads DeliveryCols, then extra.
+func (db *DB) ScanDelivery(row Scanner, extra ...any) (*slotwire.Delivery, error) {
+	var d slotwire.Delivery
+	var next sql.NullInt64
+	var replay sql.NullString
+	var created, updated int64
+	dest := []any{&d.Seq, &d.ID, &d.TenantID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.Attempts, &next,
+		&d.LastStatusCode, &d.LastError, &replay, &created, &updated}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, db.scanErr("delivery", err)
+	}
+	if d.Status == slotwire.StatusPending || d.Status == slotwire.StatusInflight {
+		d.NextAttemptAt = nullMS(next)
+	}
+	d.ReplayOf = replay.String
+	d.CreatedAt, d.UpdatedAt = FromMS(created), FromMS(updated)
+	return &d, nil
+}

@@ -1,0 +1,153 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/store"
+)
+
+func testTenants(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	got, err := s.GetTenant(ctx(), ten.ID)
+	must(t, err)
+	if got.Name != "Acme" || got.Plan != "professional" || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("tenant = %+v", got)
+	}
+	byKey, err := s.TenantByKeyHash(ctx(), "hash-"+ten.ID)
+	must(t, err)
+	if byKey.ID != ten.ID {
+		t.Fatalf("TenantByKeyHash = %s", byKey.ID)
+	}
+	_, err = s.TenantByKeyHash(ctx(), "nope")
+	notFound(t, err)
+	_, err = s.GetTenant(ctx(), "ten_nope")
+	notFound(t, err)
+	must(t, s.CreateAPIKey(ctx(), &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: ten.ID, Hash: "second", Prefix: "sk_y", CreatedAt: t0}))
+	byKey, err = s.TenantByKeyHash(ctx(), "second")
+	must(t, err)
+	if byKey.ID != ten.ID {
+		t.Fatal("second key does not authenticate")
+	}
+	if err := s.CreateAPIKey(ctx(), &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: ten.ID, Hash: "second", Prefix: "sk_y", CreatedAt: t0}); err == nil {
+		t.Fatal("duplicate key hash accepted")
+	}
+	newTenant(t, s, "Beta")
+	all, err := s.ListTenants(ctx())
+	must(t, err)
+	if len(all) != 2 {
+		t.Fatalf("ListTenants = %d", len(all))
+	}
+}
+
+func testEndpoints(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	ep := newEndpoint(t, s, ten, "appointment.*", "customer.created")
+	got, err := s.GetEndpoint(ctx(), ten.ID, ep.ID)
+	must(t, err)
+	if got.URL != ep.URL || len(got.EventTypes) != 2 || got.Headers["Authorization"] != "Bearer x" || got.Secret != ep.Secret || !got.Enabled {
+		t.Fatalf("endpoint = %+v", got)
+	}
+	got.Description = "ERP"
+	got.Enabled = false
+	got.DisabledReason = "manual"
+	got.MaxConcurrency, got.Ordering, got.RateLimit = 3, slotwire.OrderingFIFO, 10
+	fs := t0.Add(time.Hour)
+	got.FailingSince = &fs
+	got.UpdatedAt = t0.Add(time.Minute)
+	must(t, s.UpdateEndpoint(ctx(), got))
+	again, err := s.GetEndpoint(ctx(), ten.ID, ep.ID)
+	must(t, err)
+	if again.Description != "ERP" || again.Enabled || again.DisabledReason != "manual" || again.MaxConcurrency != 3 ||
+		again.Ordering != "fifo" || again.RateLimit != 10 || again.FailingSince == nil || !again.FailingSince.Equal(fs) ||
+		!again.UpdatedAt.Equal(t0.Add(time.Minute)) || !again.CreatedAt.Equal(t0) {
+		t.Fatalf("after update = %+v", again)
+	}
+	// Pagination, newest first.
+	var ids []string
+	for i := 0; i < 4; i++ {
+		ids = append(ids, newEndpoint(t, s, ten, "*").ID)
+	}
+	page, err := s.ListEndpoints(ctx(), ten.ID, store.Page{Limit: 3})
+	must(t, err)
+	if len(page) != 3 || page[0].ID != ids[3] || page[2].ID != ids[1] {
+		t.Fatalf("page 1 wrong: %v", endpointIDs(page))
+	}
+	page, err = s.ListEndpoints(ctx(), ten.ID, store.Page{Limit: 3, Before: page[2].ID})
+	must(t, err)
+	if len(page) != 2 || page[0].ID != ids[0] || page[1].ID != ep.ID {
+		t.Fatalf("page 2 wrong: %v", endpointIDs(page))
+	}
+	must(t, s.DeleteEndpoint(ctx(), ten.ID, ep.ID))
+	_, err = s.GetEndpoint(ctx(), ten.ID, ep.ID)
+	notFound(t, err)
+	notFound(t, s.DeleteEndpoint(ctx(), ten.ID, ep.ID))
+	notFound(t, s.UpdateEndpoint(ctx(), ep))
+}
+
+func endpointIDs(eps []*slotwire.Endpoint) []string {
+	var out []string
+	for _, e := range eps {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func testTenantIsolation(t *testing.T, s store.Store) {
+	a, b := newTenant(t, s, "A"), newTenant(t, s, "B")
+	ep := newEndpoint(t, s, a, "*")
+	items := ingest(t, s, t0, newEvent(a, "x.y", "", t0))
+	ds, err := s.ListDeliveries(ctx(), a.ID, store.DeliveryFilter{EndpointID: ep.ID})
+	must(t, err)
+	if len(ds) != 1 {
+		t.Fatalf("deliveries = %d", len(ds))
+	}
+	d := ds[0]
+	_, err = s.GetEndpoint(ctx(), b.ID, ep.ID)
+	notFound(t, err)
+	ep2 := *ep
+	ep2.TenantID = b.ID
+	notFound(t, s.UpdateEndpoint(ctx(), &ep2))
+	notFound(t, s.DeleteEndpoint(ctx(), b.ID, ep.ID))
+	_, err = s.GetEvent(ctx(), b.ID, items[0].Event.ID)
+	notFound(t, err)
+	_, err = s.GetDelivery(ctx(), b.ID, d.ID)
+	notFound(t, err)
+	_, err = s.ListAttempts(ctx(), b.ID, d.ID)
+	notFound(t, err)
+	_, err = s.DeliveryPayload(ctx(), b.ID, d.ID)
+	notFound(t, err)
+	_, err = s.Replay(ctx(), b.ID, d.ID, slotwire.NewID(slotwire.PrefixDelivery), t0)
+	notFound(t, err)
+	list, err := s.ListDeliveries(ctx(), b.ID, store.DeliveryFilter{EndpointID: ep.ID})
+	must(t, err)
+	if len(list) != 0 {
+		t.Fatal("tenant B sees A's deliveries")
+	}
+	eps, err := s.ListEndpoints(ctx(), b.ID, store.Page{})
+	must(t, err)
+	if len(eps) != 0 {
+		t.Fatal("tenant B sees A's endpoints")
+	}
+	// B's events never reach A's endpoints.
+	items = ingest(t, s, t0, newEvent(b, "x.y", "", t0))
+	if items[0].Deliveries != 0 {
+		t.Fatal("B's event delivered to A's endpoint")
+	}
+}
+
+func testDeleteEndpoint(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	ep := newEndpoint(t, s, ten, "*")
+	ingest(t, s, t0, newEvent(ten, "a.b", "", t0))
+	j := claim(t, s, ep.ID, "n", t0, 1)
+	_, err := complete(s, []store.Outcome{outcome(j[0], "n", slotwire.StatusSucceeded, t0, 200)}, t0, 0)
+	must(t, err)
+	must(t, s.DeleteEndpoint(ctx(), ten.ID, ep.ID))
+	_, err = s.GetDelivery(ctx(), ten.ID, j[0].Delivery.ID)
+	notFound(t, err)
+	// Completing work for a deleted endpoint is harmless.
+	_, err = complete(s, []store.Outcome{outcome(j[0], "n", slotwire.StatusSucceeded, t0, 200)}, t0, 0)
+	must(t, err)
+}
