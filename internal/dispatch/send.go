@@ -3,8 +3,10 @@ package dispatch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/signature"
@@ -88,7 +91,7 @@ func (d *Dispatcher) post(ctx context.Context, j *store.Job, now time.Time) (ret
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("timeout after %s: %w", d.cfg.Timeout, context.DeadlineExceeded)
 		}
-		return retrypolicy.Result{Err: err}, ""
+		return retrypolicy.Result{Err: tenantSafe(err)}, ""
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxLoggedBody))
@@ -118,6 +121,24 @@ func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(signature.HeaderSignature, signer.Sign(j.Delivery.EventID, now, j.Payload))
 	return req, nil
+}
+
+// tenantSafe rewrites the network errors whose text names this node's
+// network (the resolver's address, an address netguard refused) into what
+// the tenant can act on; the attempt log shows it to the tenant.
+func tenantSafe(err error) error {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, netguard.ErrForbidden):
+		return errors.New("refused: the host resolves to a non-public address")
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Errorf("host %q does not resolve", dns.Name)
+	case errors.As(err, &dns) && dns.IsTimeout:
+		return fmt.Errorf("DNS lookup of %q timed out", dns.Name)
+	case errors.As(err, &dns):
+		return fmt.Errorf("DNS lookup of %q failed", dns.Name)
+	}
+	return err
 }
 
 func validUTF8(b []byte) string {

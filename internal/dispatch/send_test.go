@@ -2,9 +2,12 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,6 +79,26 @@ func TestAttempt(t *testing.T) {
 			if in := o.NextAttemptAt.Sub(before); in < c.retryIn || in > c.retryIn+5*time.Second {
 				t.Errorf("%s: retry in %s, want %s", c.path, in, c.retryIn)
 			}
+		}
+	}
+}
+
+// Attempt errors shown to tenants never name this node's resolver nor an
+// address netguard refused (issue 9.4).
+func TestAttemptErrorsRevealNoInternalNetwork(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&url.Error{Op: "Post", URL: "https://erp.corp/x", Err: &net.OpError{Op: "dial", Err: &net.DNSError{
+			Err: "no such host", Name: "erp.corp", Server: "10.255.255.53:53", IsNotFound: true}}}, `host "erp.corp" does not resolve`},
+		{&net.DNSError{Err: "i/o timeout", Name: "erp.corp", Server: "10.255.255.53:53", IsTimeout: true}, `DNS lookup of "erp.corp" timed out`},
+		{&net.DNSError{Err: "server misbehaving", Name: "erp.corp", Server: "10.255.255.53:53"}, `DNS lookup of "erp.corp" failed`},
+		{fmt.Errorf("dial tcp 10.20.30.40:443: %w", netguard.ErrForbidden), "refused: the host resolves to a non-public address"},
+	} {
+		got := tenantSafe(c.err).Error()
+		if got != c.want || strings.Contains(got, "10.") {
+			t.Errorf("tenantSafe(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
 }
