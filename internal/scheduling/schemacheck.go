@@ -9,6 +9,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -215,11 +216,14 @@ func reason(k jsonschema.ErrorKind, v any) string {
 	return k.LocalizedString(printer)
 }
 
+// quoteAll lists names quoted, sorted (the validator reports them in map
+// order), so a message does not change from one call to the next.
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
 		q[i] = strconv.Quote(n)
 	}
+	sort.Strings(q)
 	return strings.Join(q, ", ")
 }
 
