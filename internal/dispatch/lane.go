@@ -245,20 +245,23 @@ func (l *lane) kick() {
 // flight): enough to keep a fast receiver busy for a quarter of the lease,
 // never more than can be sent well inside the lease.
 func (l *lane) window() int {
-	floor := 2 * l.limit()
+	// Sized on the lane's own bound and its share of the node, not on its
+	// tenant's share: holding work leased costs no request in flight.
+	lim := min(l.ownLimit(), max(1, l.cfg.MaxInflight/l.d.laneCount()))
+	floor := 2 * lim
 	w := floor
 	if l.latency > 0 {
 		budget := l.cfg.Lease / 4
-		w = max(w, l.limit()*int(budget/l.latency))
+		w = max(w, lim*int(budget/l.latency))
 	}
 	// All lanes together hold at most a few times the node's bound.
 	share := 64 * l.cfg.MaxInflight / l.d.laneCount()
 	return max(floor, min(w, maxWindow, share))
 }
 
-// limit is how many requests the lane may have in flight: the endpoint's
-// bound, or with SharedLimits the slots this node holds of it.
-func (l *lane) limit() int {
+// ownLimit is the endpoint's own bound: its max_concurrency (1 if FIFO),
+// or with SharedLimits the slots this node holds of it.
+func (l *lane) ownLimit() int {
 	n := l.conc
 	if l.fifo {
 		n = 1
@@ -266,6 +269,13 @@ func (l *lane) limit() int {
 	if l.cfg.SharedLimits {
 		n = min(n, l.slots)
 	}
+	return n
+}
+
+// limit is how many requests the lane may have in flight: its own bound,
+// capped by its fair share of the node's bound.
+func (l *lane) limit() int {
+	n := l.ownLimit()
 	// A fair share of the node's global bound, by tenant then by lane, so
 	// that endpoints that hang cannot take it from other endpoints nor
 	// from other tenants.
