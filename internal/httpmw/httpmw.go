@@ -30,7 +30,7 @@ func RequestID(ctx context.Context) string {
 
 // Wrap returns h behind the middleware, logging to log.
 func Wrap(h http.Handler, log *slog.Logger) http.Handler {
-	return requestID(accessLog(recoverer(securityHeaders(h), log), log))
+	return requestID(recoverAndLog(securityHeaders(h), log))
 }
 
 func requestID(next http.Handler) http.Handler {
@@ -82,42 +82,32 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// recoverer turns a panic into a 500 in the API's error shape, unless the
-// handler had already started its answer, and logs the stack.
-func recoverer(next http.Handler, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw := &recorder{ResponseWriter: w}
-		defer func() {
-			v := recover()
-			if v == nil || v == http.ErrAbortHandler {
-				if v != nil {
-					panic(v)
-				}
-				return
-			}
-			log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path,
-				"panic", v, "stack", string(debug.Stack()))
-			if !rw.wrote {
-				rw.Header().Set("Content-Type", "application/json")
-				rw.WriteHeader(http.StatusInternalServerError)
-				_, _ = rw.Write([]byte(`{"error":{"code":"internal","message":"internal error"}}` + "\n"))
-			}
-		}()
-		next.ServeHTTP(rw, r)
-	})
-}
-
-func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+// recoverAndLog turns a panic into a 500 in the API's error shape, unless
+// the handler had already started its answer, logging the stack; and it
+// writes one access log line (debug level) per request.
+func recoverAndLog(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &recorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path,
+					"panic", v, "stack", string(debug.Stack()))
+				if !rw.wrote {
+					rw.Header().Set("Content-Type", "application/json")
+					rw.WriteHeader(http.StatusInternalServerError)
+					_, _ = rw.Write([]byte(`{"error":{"code":"internal","message":"internal error"}}` + "\n"))
+				}
+			}
+			if log.Enabled(r.Context(), slog.LevelDebug) {
+				log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rw.statusOr200(),
+					"duration", time.Since(start))
+			}
+		}()
 		next.ServeHTTP(rw, r)
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", status,
-			"duration", time.Since(start))
 	})
 }
 
@@ -140,6 +130,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.status, r.wrote = http.StatusOK, true
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) statusOr200() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
 }
 
 // Unwrap lets http.ResponseController reach the connection (deadlines,

@@ -152,7 +152,7 @@ func UnmarshalStrict(body []byte, v any) error {
 	if dec.More() {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "request body has data after the JSON object")
 	}
-	return validate.JSON(body)
+	return validate.Decoded(body)
 }
 
 // Page is a page request read from ?limit= and ?cursor=.

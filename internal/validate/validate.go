@@ -25,15 +25,21 @@ import (
 // (parsers disagree on which one wins). The error is a *slotwire.Error
 // (invalid_request) naming the problem and where it is.
 func JSON(doc []byte) error {
+	if !json.Valid(doc) {
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		return walk(dec, "$") // names the syntax error
+	}
+	return Decoded(doc)
+}
+
+// Decoded is JSON for a document already known to be valid JSON (decoded
+// without error): it skips the syntax check.
+func Decoded(doc []byte) error {
 	if !utf8.Valid(doc) {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "body is not valid UTF-8 (at byte %d)", invalidAt(doc))
 	}
 	if at := loneSurrogate(doc); at >= 0 {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "body has an escaped lone UTF-16 surrogate (at byte %d)", at)
-	}
-	if !json.Valid(doc) {
-		dec := json.NewDecoder(bytes.NewReader(doc))
-		return walk(dec, "$") // names the syntax error
 	}
 	if key, path, ok := duplicateKey(doc); ok {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "duplicate key %q in %s", key, path)
