@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"sync"
 
 	"github.com/slotwire/slotwire"
 )
@@ -26,6 +28,56 @@ func (db *DB) scanTenant(row Scanner) (*slotwire.Tenant, error) {
 	return &t, nil
 }
 
+// parsed remembers the JSON columns of endpoints already decoded: every
+// publish reads the tenant's endpoints (the fan-out), and their
+// event_types and headers rarely change. Each caller gets its own copy.
+var parsed = &jsonColumns{}
+
+type jsonColumns struct {
+	mu    sync.Mutex
+	types map[string][]string
+	hdrs  map[string]map[string]string
+}
+
+// maxParsed bounds each cache; past it the cache starts again.
+const maxParsed = 4096
+
+func (c *jsonColumns) eventTypes(raw string) ([]string, error) {
+	c.mu.Lock()
+	v, ok := c.types[raw]
+	c.mu.Unlock()
+	if !ok {
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.types == nil || len(c.types) >= maxParsed {
+			c.types = map[string][]string{}
+		}
+		c.types[raw] = v
+		c.mu.Unlock()
+	}
+	return append([]string(nil), v...), nil
+}
+
+func (c *jsonColumns) headers(raw string) (map[string]string, error) {
+	c.mu.Lock()
+	v, ok := c.hdrs[raw]
+	c.mu.Unlock()
+	if !ok {
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.hdrs == nil || len(c.hdrs) >= maxParsed {
+			c.hdrs = map[string]map[string]string{}
+		}
+		c.hdrs[raw] = v
+		c.mu.Unlock()
+	}
+	return maps.Clone(v), nil
+}
+
 // ScanEndpoint reads EndpointCols.
 func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	var e slotwire.Endpoint
@@ -36,10 +88,11 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
-	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+	var err error
+	if e.EventTypes, err = parsed.eventTypes(types); err != nil {
 		return nil, fmt.Errorf("%s: endpoint %s event_types: %w", db.D.Name(), e.ID, err)
 	}
-	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
+	if e.Headers, err = parsed.headers(headers); err != nil {
 		return nil, fmt.Errorf("%s: endpoint %s headers: %w", db.D.Name(), e.ID, err)
 	}
 	e.FailingSince = nullMS(failing)
