@@ -25,6 +25,10 @@ const (
 	ECodeTooLarge      = "payload_too_large"
 	ECodeInternal      = "internal"
 	ECodeUnprocessable = "unprocessable"
+	// ECodeEndpointLimit: the tenant has as many endpoints as the node allows.
+	ECodeEndpointLimit = "endpoint_limit"
+	// ECodeRateLimited: the tenant publishes faster than the node allows.
+	ECodeRateLimited = "rate_limited"
 )
 
 // Error is an application error with a machine-readable code and a message

@@ -153,6 +153,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.String(&cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
 	ef.Bool(&cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
 	ef.Int(&maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
+	ef.Int(&cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
+	ef.Int(&cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
 	ef.String(&cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
 	ef.String(&cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
 	ef.Bool(&noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (default for postgres:// URLs: run `slotwire migrate`)")

@@ -94,6 +94,10 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	if err := s.underEndpointCap(r, t.ID); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	if in.URL == nil {
 		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "url is required"))
 		return

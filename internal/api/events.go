@@ -40,6 +40,9 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		in.IdempotencyKey = h
 	}
 	e, err := s.eventFrom(TenantFrom(r.Context()).ID, &in)
+	if err == nil {
+		err = s.allowPublish(w, e.TenantID, 1)
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -141,6 +144,10 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		events, at = append(events, e), append(at, i)
+	}
+	if err := s.allowPublish(w, TenantFrom(r.Context()).ID, len(events)); err != nil {
+		s.Fail(w, r, err)
+		return
 	}
 	if len(events) > 0 {
 		res, err := s.cfg.Publisher.PublishBatch(r.Context(), events)

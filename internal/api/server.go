@@ -46,6 +46,11 @@ type Config struct {
 	AdminToken string
 	// MaxEventBytes bounds POST /v1/events bodies (default 256 KiB).
 	MaxEventBytes int64
+	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap).
+	MaxEndpointsPerTenant int
+	// TenantEventsPerSecond limits each tenant's publishing on this node
+	// (0: no limit); bursts of one second's worth are allowed.
+	TenantEventsPerSecond int
 	// ValidateEvent, if set, validates catalog event types.
 	ValidateEvent EventValidator
 	Now           func() time.Time
@@ -57,6 +62,8 @@ type Server struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	keys keyCache
+	// limiter applies TenantEventsPerSecond; nil when there is none.
+	limiter *rateLimiter
 }
 
 // keyCache remembers authenticated API keys briefly, so a busy publisher
@@ -108,6 +115,9 @@ func New(cfg Config) *Server {
 		cfg.Guard = &netguard.Guard{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.TenantEventsPerSecond > 0 {
+		s.limiter = &rateLimiter{rate: float64(cfg.TenantEventsPerSecond)}
+	}
 	s.routes()
 	return s
 }

@@ -228,7 +228,7 @@ func (b *bencher) startNodeIn(ctx context.Context, dir, key string, extra ...str
 		db = dir
 	}
 	args := append([]string{"serve", "--addr", addr, "--db", db, "--admin-token", "bench",
-		"--allow-private-endpoints", "--log-level", "warn"}, extra...)
+		"--allow-private-endpoints", "--log-level", "warn", "--max-endpoints-per-tenant", "0"}, extra...)
 	cmd := exec.CommandContext(ctx, b.o.Binary, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

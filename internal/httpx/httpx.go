@@ -71,8 +71,10 @@ func StatusOf(code string) int {
 		return http.StatusConflict
 	case slotwire.ECodeUnauthorized:
 		return http.StatusUnauthorized
-	case slotwire.ECodeForbidden:
+	case slotwire.ECodeForbidden, slotwire.ECodeEndpointLimit:
 		return http.StatusForbidden
+	case slotwire.ECodeRateLimited:
+		return http.StatusTooManyRequests
 	case slotwire.ECodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	}

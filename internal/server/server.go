@@ -41,6 +41,11 @@ type Config struct {
 	// addresses.
 	AllowPrivateEndpoints bool
 	MaxEventBytes         int64
+	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap).
+	MaxEndpointsPerTenant int
+	// TenantEventsPerSecond limits each tenant's publishing on this node
+	// (0: none).
+	TenantEventsPerSecond int
 	Role                  string
 	NodeID                string
 	// Migrate applies migrations at start (the default for SQLite).
@@ -185,6 +190,7 @@ func (n *Node) build() {
 	n.API = api.New(api.Config{
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
+		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond,
 	})
 }
 

@@ -41,6 +41,8 @@ type Endpoints interface {
 	GetEndpoint(ctx context.Context, tenantID, id string) (*slotwire.Endpoint, error)
 	// ListEndpoints returns a tenant's endpoints newest first.
 	ListEndpoints(ctx context.Context, tenantID string, p Page) ([]*slotwire.Endpoint, error)
+	// CountEndpoints counts a tenant's endpoints.
+	CountEndpoints(ctx context.Context, tenantID string) (int, error)
 	// EnabledEndpoints returns every enabled endpoint of a tenant, ordered
 	// by id: the candidates of the fan-out (internal/fanout).
 	EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error)

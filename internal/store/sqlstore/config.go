@@ -89,6 +89,15 @@ func (db *DB) ListEndpoints(ctx context.Context, tenantID string, p store.Page) 
 	return collect(rows, db.ScanEndpoint)
 }
 
+// CountEndpoints counts a tenant's endpoints.
+func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	if err := db.R.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM endpoints WHERE tenant_id = ?`), tenantID).Scan(&n); err != nil {
+		return 0, db.errf("count endpoints", err)
+	}
+	return n, nil
+}
+
 // EnabledEndpoints returns a tenant's enabled endpoints in id order.
 func (db *DB) EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error) {
 	st, err := db.readStmt(ctx, enabledEndpointsSQL(db.D))
