@@ -29,6 +29,8 @@ const (
 	ECodeEndpointLimit = "endpoint_limit"
 	// ECodeRateLimited: the tenant publishes faster than the node allows.
 	ECodeRateLimited = "rate_limited"
+	// ECodeStorageUnavailable: the database cannot take writes (disk full).
+	ECodeStorageUnavailable = "storage_unavailable"
 )
 
 // Error is an application error with a machine-readable code and a message

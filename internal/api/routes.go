@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/slotwire/slotwire"
 )
 
 func (s *Server) routes() {
@@ -59,7 +61,11 @@ func errorBody(code, msg string) ErrorBody {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Store.Ping(r.Context()); err != nil {
-		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		body := map[string]string{"status": "unavailable"}
+		if slotwire.ErrorCode(err) == slotwire.ECodeStorageUnavailable {
+			body["reason"] = "storage is full"
+		}
+		WriteJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -75,6 +75,8 @@ func StatusOf(code string) int {
 		return http.StatusForbidden
 	case slotwire.ECodeRateLimited:
 		return http.StatusTooManyRequests
+	case slotwire.ECodeStorageUnavailable:
+		return http.StatusServiceUnavailable
 	case slotwire.ECodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	}

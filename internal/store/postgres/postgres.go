@@ -175,6 +175,13 @@ func (dialect) True() string           { return "TRUE" }
 func (dialect) LockRow() string        { return " FOR NO KEY UPDATE" }
 func (dialect) TableExists() string    { return `SELECT to_regclass(?) IS NOT NULL` }
 
+// StorageFull: SQLSTATE class 53 (disk full, out of memory, too many
+// connections are 53100, 53200, 53300; only disk full means storage).
+func (dialect) StorageFull(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53100"
+}
+
 // Retryable reports a deadlock or serialization failure: the transaction
 // was rolled back and may simply be run again.
 func (dialect) Retryable(err error) bool {

@@ -20,7 +20,7 @@ import (
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlstore"
 
-	_ "modernc.org/sqlite" // database/sql driver "sqlite": pure Go, no cgo needed to build slotwire
+	sqlitedrv "modernc.org/sqlite" // database/sql driver "sqlite": pure Go, no cgo needed to build slotwire
 )
 
 //go:embed migrations/sqlite/*.sql
@@ -153,6 +153,15 @@ func (dialect) Rebind(q string) string { return q }
 func (dialect) True() string           { return "1" }
 func (dialect) LockRow() string        { return "" } // the write transaction already excludes every other writer
 func (dialect) Retryable(error) bool   { return false }
+
+// StorageFull: SQLITE_FULL, the disk or the database's size cap is full.
+func (dialect) StorageFull(err error) bool {
+	var se *sqlitedrv.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
+}
+
+// sqliteFull is SQLite's result code SQLITE_FULL.
+const sqliteFull = 13
 func (dialect) TableExists() string {
 	return `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
 }

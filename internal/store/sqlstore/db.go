@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -24,6 +25,9 @@ type Dialect interface {
 	// Retryable reports an error after which the transaction was rolled
 	// back and may simply run again (deadlock, serialization failure).
 	Retryable(err error) bool
+	// StorageFull reports an error saying the database or its disk is
+	// full (SQLITE_FULL, PostgreSQL class 53).
+	StorageFull(err error) bool
 	// TableExists is a query with one '?' (a table name) answering true
 	// when the table exists.
 	TableExists() string
@@ -43,6 +47,8 @@ type DB struct {
 	RecordTx func(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error
 
 	stmts sync.Map // query -> *sql.Stmt on R
+
+	full atomic.Bool // the last write failed because storage is full
 }
 
 // Ingest stores a batch of events and their deliveries in one transaction.
@@ -75,8 +81,23 @@ func (db *DB) errf(what string, err error) error {
 	return fmt.Errorf("%s: %s: %w", db.D.Name(), what, err)
 }
 
-// InTx runs fn in a write transaction.
+// InTx runs fn in a write transaction. A write refused because storage
+// is full comes back as a storage_unavailable error, and Ping reports the
+// store unavailable until a write succeeds again.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := db.inTx(ctx, fn)
+	if err != nil && db.D.StorageFull(err) {
+		db.full.Store(true)
+		return fmt.Errorf("%w: %w", slotwire.Errorf(slotwire.ECodeStorageUnavailable,
+			"storage is full: nothing was stored; retry when the operator has freed space"), err)
+	}
+	if err == nil {
+		db.full.Store(false)
+	}
+	return err
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return db.errf("begin", err)
@@ -127,13 +148,24 @@ func (db *DB) execCount(ctx context.Context, what, query string, args ...any) (i
 	return int(n), nil
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers and, after a write failed because
+// storage was full, that it takes writes again: a probe allocates a page
+// and commits, so the store recovers on its own when space returns.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.R.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return db.errf("ping", err)
 	}
-	return nil
+	if !db.full.Load() {
+		return nil
+	}
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE slotwire_write_probe (x INTEGER)`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DROP TABLE slotwire_write_probe`)
+		return err
+	})
 }
 
 // Exec runs a statement; for tests and maintenance.
