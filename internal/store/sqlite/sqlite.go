@@ -162,6 +162,7 @@ func (dialect) StorageFull(err error) bool {
 
 // sqliteFull is SQLite's result code SQLITE_FULL.
 const sqliteFull = 13
+
 func (dialect) TableExists() string {
 	return `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
 }
