@@ -91,7 +91,13 @@ type APIKey struct {
 const (
 	OrderingNone = ""
 	OrderingFIFO = "fifo"
+	// OrderingKey sends deliveries with the same ordering key one at a
+	// time, in publish order, and different keys in parallel.
+	OrderingKey = "key"
 )
+
+// MaxOrderingKey is the longest ordering key, in bytes.
+const MaxOrderingKey = 256
 
 // Endpoint is a receiver subscribed to some event types.
 type Endpoint struct {
@@ -106,7 +112,8 @@ type Endpoint struct {
 	Secret         string            `json:"-"`
 	// MaxConcurrency bounds the requests in flight to this endpoint (0: default).
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
-	// Ordering is "" (unordered) or "fifo".
+	// Ordering is "" (unordered), "fifo" (one at a time, in publish order)
+	// or "key" (one at a time per event ordering key).
 	Ordering string `json:"ordering,omitempty"`
 	// RateLimit is the most requests a second sent to this endpoint (0: none).
 	RateLimit int `json:"rate_limit_per_second,omitempty"`
@@ -114,6 +121,19 @@ type Endpoint struct {
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// Ordered reports whether the endpoint's deliveries are sent in some
+// order (FIFO or per key), which rules out handing them over at ingest.
+func (e *Endpoint) Ordered() bool { return e.Ordering != OrderingNone }
+
+// DeliveryKey is the ordering key a new delivery of ev to e carries: the
+// event's key if e is key-ordered, else none.
+func (e *Endpoint) DeliveryKey(ev *Event) string {
+	if e.Ordering == OrderingKey {
+		return ev.OrderingKey
+	}
+	return ""
 }
 
 // Subscribes reports whether the endpoint wants events of type t. Patterns
@@ -183,7 +203,11 @@ type Event struct {
 	Type           string          `json:"type"`
 	Data           json.RawMessage `json:"data"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time       `json:"timestamp"`
+	// OrderingKey groups events whose deliveries to a key-ordered endpoint
+	// go one at a time, in publish order (the appointment, group event or
+	// record id for scheduling events).
+	OrderingKey string    `json:"ordering_key,omitempty"`
+	CreatedAt   time.Time `json:"timestamp"`
 	// Payload is the exact body sent to endpoints (and signed).
 	Payload []byte `json:"-"`
 }
@@ -239,8 +263,11 @@ type Delivery struct {
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
 	ReplayOf       string     `json:"replay_of,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// OrderingKey is the event's ordering key when the delivery was
+	// created for a key-ordered endpoint, else empty.
+	OrderingKey string    `json:"ordering_key,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// Seq orders deliveries of one endpoint for FIFO delivery.
 	Seq int64 `json:"-"`
 }

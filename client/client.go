@@ -175,8 +175,14 @@ func (c *Client) Publish(ctx context.Context, eventType string, data any, idempo
 	if err != nil {
 		return nil, fmt.Errorf("slotwire: encoding data: %w", err)
 	}
+	return c.PublishEvent(ctx, EventInput{Type: eventType, Data: raw, IdempotencyKey: idempotencyKey})
+}
+
+// PublishEvent sends an event given in full (with an ordering key, for
+// example); it returns once the event is durably stored.
+func (c *Client) PublishEvent(ctx context.Context, in EventInput) (*EventAccepted, error) {
 	var a EventAccepted
-	err = c.Do(ctx, http.MethodPost, "/v1/events", EventInput{Type: eventType, Data: raw, IdempotencyKey: idempotencyKey}, &a)
+	err := c.Do(ctx, http.MethodPost, "/v1/events", in, &a)
 	return &a, err
 }
 

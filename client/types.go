@@ -13,6 +13,13 @@ const (
 	StatusFailed    = "failed"    // retries exhausted, or the endpoint is gone
 )
 
+// Endpoint ordering modes, as in Endpoint.Ordering.
+const (
+	OrderingNone = ""     // deliveries go in parallel
+	OrderingFIFO = "fifo" // one at a time, in publish order
+	OrderingKey  = "key"  // one at a time per event ordering key, keys in parallel
+)
+
 // Tenant is a company using Slotwire.
 type Tenant struct {
 	ID        string    `json:"id"`
@@ -78,6 +85,8 @@ type EventInput struct {
 	Type           string          `json:"type"`
 	Data           json.RawMessage `json:"data"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	// OrderingKey groups events delivered in order to key-ordered endpoints.
+	OrderingKey string `json:"ordering_key,omitempty"`
 }
 
 // EventAccepted is the answer to Publish. Duplicate is true when the
@@ -107,6 +116,7 @@ type Event struct {
 	Type           string          `json:"type"`
 	Data           json.RawMessage `json:"data"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	OrderingKey    string          `json:"ordering_key,omitempty"`
 	Timestamp      time.Time       `json:"timestamp"`
 }
 
@@ -122,6 +132,7 @@ type Delivery struct {
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
 	ReplayOf       string     `json:"replay_of,omitempty"`
+	OrderingKey    string     `json:"ordering_key,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 }

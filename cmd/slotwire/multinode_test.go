@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -331,3 +332,74 @@ func TestRolesSplitAPIAndDelivery(t *testing.T) {
 		t.Fatalf("worker delivered %d of 50", rc.Count())
 	}
 }
+
+// Ordering keys hold across three nodes, with retries, and when one node
+// is SIGKILLed in the middle: each key's deliveries arrive one at a time
+// in publish order (a redelivery of what the dead node had in flight is
+// allowed), and different keys go in parallel.
+func TestKeyOrderingAcrossNodesWithAKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three slotwire processes")
+	}
+	t.Parallel()
+	cl := startCluster(t, 3)
+	ko := receiver.NewKeyOrder(5, 2*time.Millisecond)
+	rc := receiver.New(ko.Handle)
+	defer rc.Close()
+	ctx := context.Background()
+	url, types, ordering, conc := rc.URL, []string{"visit.*"}, client.OrderingKey, 16
+	if _, err := cl.client(0).CreateEndpoint(ctx, client.EndpointInput{URL: &url, EventTypes: &types,
+		Ordering: &ordering, MaxConcurrency: &conc}); err != nil {
+		t.Fatal(err)
+	}
+	const keys, n = 30, 20
+	var names []string
+	var published atomic.Int64
+	var killed atomic.Bool
+	var wg sync.WaitGroup
+	for k := 0; k < keys; k++ {
+		key := "apt_" + string(rune('A'+k/26)) + string(rune('a'+k%26))
+		names = append(names, key)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := 1; seq <= n; seq++ {
+				in := client.EventInput{Type: "visit.updated", OrderingKey: key,
+					IdempotencyKey: key + "/" + string(rune('0'+seq/10)) + string(rune('0'+seq%10)),
+					Data:           json.RawMessage(`{"key":"` + key + `","seq":` + itoa(seq) + `}`)}
+				for node := seq % 3; ; node = 0 {
+					if killed.Load() && node == 2 {
+						continue
+					}
+					_, err := cl.client(node).PublishEvent(ctx, in)
+					if err == nil {
+						break
+					}
+					if node != 2 {
+						t.Errorf("publish to a live node: %v", err)
+						return
+					}
+				}
+				if published.Add(1) == keys*n/2 && killed.CompareAndSwap(false, true) {
+					cl.procs[2].cmd.Process.Signal(syscall.SIGKILL)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if !rc.WaitFor(90*time.Second, func() bool { return ko.Done(names, n) }) {
+		t.Fatalf("not every key was delivered up to seq %d", n)
+	}
+	if v := ko.Violations(); len(v) > 0 {
+		t.Fatalf("%d ordering violations, first: %s", len(v), v[0])
+	}
+	if m := ko.MaxInflight(); m < 2 {
+		t.Fatalf("at most %d request in flight: keys were not sent in parallel", m)
+	}
+	t.Logf("%d keys x %d events over 3 nodes, one killed: %d requests, max %d in flight", keys, n, rc.Count(), ko.MaxInflight())
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

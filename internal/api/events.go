@@ -17,6 +17,7 @@ type EventInput struct {
 	Type           string          `json:"type"`
 	Data           json.RawMessage `json:"data"`
 	IdempotencyKey string          `json:"idempotency_key"`
+	OrderingKey    string          `json:"ordering_key"`
 }
 
 // EventAccepted is the 202 answer: the event is durably stored.
@@ -92,12 +93,16 @@ func (s *Server) eventFrom(tenantID string, in *EventInput) (*slotwire.Event, er
 	if len(key) > 255 || strings.ContainsAny(key, "\x00") {
 		return nil, errorf(slotwire.ECodeInvalid, "idempotency_key must be at most 255 bytes")
 	}
+	if err := validate.OrderingKey(in.OrderingKey); err != nil {
+		return nil, err
+	}
 	if s.cfg.ValidateEvent != nil {
 		if err := s.cfg.ValidateEvent(in.Type, compact.Bytes()); err != nil {
 			return nil, err
 		}
 	}
-	return &slotwire.Event{TenantID: tenantID, Type: in.Type, Data: compact.Bytes(), IdempotencyKey: key}, nil
+	return &slotwire.Event{TenantID: tenantID, Type: in.Type, Data: compact.Bytes(), IdempotencyKey: key,
+		OrderingKey: in.OrderingKey}, nil
 }
 
 // MaxBatchEvents is how many events POST /v1/events/batch takes.

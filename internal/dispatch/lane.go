@@ -333,6 +333,15 @@ func (l *lane) recorded() {
 	l.kick()
 }
 
+// keyRecorded is told that a key-ordered request's outcome is in the
+// database: the next delivery of its key may be claimed.
+func (l *lane) keyRecorded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.claimable = true
+	l.kick()
+}
+
 // dropQueue empties the queue (the endpoint was disabled) and returns the
 // delivery ids it held.
 func (l *lane) dropQueue() []string {

@@ -23,8 +23,8 @@ type Reservation struct {
 
 // Reserve asks for room for want[endpointID] new deliveries to each of the
 // endpoints (eps gives their settings). It grants what the lanes have
-// room for, possibly nothing; FIFO endpoints are never granted, their
-// deliveries must go through the queue in order. On a stopped or nil
+// room for, possibly nothing; ordered endpoints (FIFO or by key) are never
+// granted, their deliveries must go through the queue in order. On a stopped or nil
 // dispatcher the reservation is empty.
 func (d *Dispatcher) Reserve(want map[string]int, eps map[string]*slotwire.Endpoint) *Reservation {
 	r := &Reservation{d: d, left: map[string]int{}, held: map[string]int{}}
@@ -33,7 +33,7 @@ func (d *Dispatcher) Reserve(want map[string]int, eps map[string]*slotwire.Endpo
 	}
 	for id, n := range want {
 		ep := eps[id]
-		if ep == nil || ep.Ordering == slotwire.OrderingFIFO || n <= 0 {
+		if ep == nil || ep.Ordered() || n <= 0 {
 			continue
 		}
 		if g := d.reserve(ep, n); g > 0 {

@@ -51,8 +51,11 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 	// when the database falls behind, lanes wait rather than piling up
 	// finished requests in memory.
 	var recorded func()
-	if fifo {
+	switch {
+	case fifo:
 		recorded = l.recorded
+	case j.Endpoint.Ordering == slotwire.OrderingKey:
+		recorded = l.keyRecorded
 	}
 	d.completer.Add(o, recorded)
 	l.sent(took, fifo)

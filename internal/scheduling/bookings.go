@@ -141,7 +141,7 @@ func (s *Service) BookGroupEvent(ctx context.Context, tenantID, groupEventID, cu
 		if err != nil {
 			return err
 		}
-		return t.event("group_event.booking.created", d)
+		return t.event(g.ID, "group_event.booking.created", d)
 	})
 	return b, err
 }
@@ -177,7 +177,7 @@ func (s *Service) cancelBooking(t *txn, g *GroupEvent, b *Booking, by string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &cp, t.event("group_event.booking.cancelled", d)
+	return &cp, t.event(g.ID, "group_event.booking.cancelled", d)
 }
 
 // CancelBooking frees a customer's seat and emits
@@ -248,7 +248,7 @@ func (s *Service) RebookBooking(ctx context.Context, tenantID, groupEventID, boo
 			return err
 		}
 		out = &cp
-		return t.event("group_event.booking.rebooked", d)
+		return t.event(to.ID, "group_event.booking.rebooked", d)
 	})
 	return out, err
 }

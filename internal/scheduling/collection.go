@@ -193,7 +193,7 @@ func (c *Collection[F]) create(t *txn, f F) (*Record[F], error) {
 	if err != nil {
 		return nil, err
 	}
-	return r, t.event(c.name+".created", d)
+	return r, t.event(r.ID, c.name+".created", d)
 }
 
 // update stores cur as the new fields of old and emits <name>.updated with
@@ -230,7 +230,7 @@ func (c *Collection[F]) updateUnchecked(t *txn, old *Record[F], cur F) (*Record[
 	if err != nil {
 		return nil, err
 	}
-	return r, t.event(c.name+".updated", with(d, "previous", prev))
+	return r, t.event(r.ID, c.name+".updated", with(d, "previous", prev))
 }
 
 // patch applies a JSON merge patch to the stored record.
@@ -278,7 +278,7 @@ func (c *Collection[F]) remove(t *txn, r *Record[F]) error {
 	if _, err := t.exec("DELETE FROM "+c.table+" WHERE tenant_id = ? AND id = ?", t.tenant, r.ID); err != nil {
 		return err
 	}
-	return t.event(c.name+".deleted", d)
+	return t.event(r.ID, c.name+".deleted", d)
 }
 
 // Create stores a new record.

@@ -94,7 +94,7 @@ func (s *Service) UpdateCompany(ctx context.Context, tenantID string, patch []by
 			return err
 		}
 		out = c
-		return t.event("company.updated", with(c, "previous", prev))
+		return t.event("company", "company.updated", with(c, "previous", prev))
 	})
 	return out, err
 }

@@ -145,7 +145,7 @@ func (s *Service) CreateGroupEvent(ctx context.Context, tenantID string, in Grou
 		if err != nil {
 			return err
 		}
-		return t.event("group_event.created", v)
+		return t.event(g.ID, "group_event.created", v)
 	})
 	return g, err
 }
@@ -223,7 +223,7 @@ func (s *Service) UpdateGroupEvent(ctx context.Context, tenantID, id string, pat
 		if err != nil {
 			return err
 		}
-		return t.event("group_event.updated", with(v, "previous", prev))
+		return t.event(g.ID, "group_event.updated", with(v, "previous", prev))
 	})
 	return g, err
 }
@@ -256,6 +256,6 @@ func (s *Service) DeleteGroupEvent(ctx context.Context, tenantID, id string) err
 		if _, err := t.exec(`DELETE FROM sched_group_events WHERE tenant_id = ? AND id = ?`, t.tenant, id); err != nil {
 			return err
 		}
-		return t.event("group_event.deleted", v)
+		return t.event(g.ID, "group_event.deleted", v)
 	})
 }

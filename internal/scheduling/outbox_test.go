@@ -2,9 +2,11 @@ package scheduling_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/slotwire/slotwire/internal/scheduling"
@@ -144,5 +146,42 @@ func TestServiceDirect(t *testing.T) {
 	var nf interface{ Error() string }
 	if !errors.As(err, &nf) || err.Error() != "not_found: appointment apt_x not found" {
 		t.Fatalf("GetAppointment: %v", err)
+	}
+}
+
+// Every scheduling event carries the ordering key of the record it is
+// about: the appointment, the group event (for its bookings too) or the
+// record itself, so a key-ordered endpoint gets one record's changes in
+// order.
+func TestEventsCarryOrderingKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.fixture(t)
+	appt := e.book(t, at(1, 9), at(1, 10), f.person).id()
+	e.must(t, http.StatusOK, "POST", "/v1/appointments/"+appt+"/cancel", map[string]any{"reason": "ill"})
+	gid := e.create(t, "/v1/group-events", map[string]any{"name": "Yoga", "start": at(2, 18), "end": at(2, 19), "capacity": 3})
+	e.must(t, http.StatusCreated, "POST", "/v1/group-events/"+gid+"/bookings", map[string]any{"customer_id": f.customer})
+	seen := map[string]bool{}
+	for _, ev := range e.eventsOf(t, e.tenant) {
+		var data map[string]any
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := data["id"].(string)
+		switch {
+		case strings.HasPrefix(ev.Type, "group_event.booking."):
+			want, _ = data["group_event_id"].(string)
+		case ev.Type == "company.updated":
+			want = "company"
+		}
+		if want == "" || ev.OrderingKey != want {
+			t.Errorf("%s: ordering key %q, want %q", ev.Type, ev.OrderingKey, want)
+		}
+		seen[ev.Type] = true
+	}
+	for _, typ := range []string{"appointment.created", "appointment.cancelled", "customer.created", "group_event.created", "group_event.booking.created"} {
+		if !seen[typ] {
+			t.Errorf("no %s event was checked", typ)
+		}
 	}
 }

@@ -131,8 +131,10 @@ func (t *txn) exists(q string, args ...any) (bool, error) {
 	return true, nil
 }
 
-// event emits an event of this tenant with data marshalled from v.
-func (t *txn) event(typ string, v any) error {
+// event emits an event of this tenant with data marshalled from v. key is
+// its ordering key: the appointment, group event or record it is about,
+// so that a key-ordered endpoint gets one record's changes in order.
+func (t *txn) event(key, typ string, v any) error {
 	if t.w == nil {
 		return errors.New("scheduling: event emitted in a read transaction")
 	}
@@ -142,7 +144,7 @@ func (t *txn) event(typ string, v any) error {
 	}
 	return t.w.Emit(&slotwire.Event{
 		ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: t.tenant, Type: typ,
-		Data: data, CreatedAt: t.now,
+		Data: data, OrderingKey: key, CreatedAt: t.now,
 	})
 }
 

@@ -3,6 +3,8 @@ package validate
 import (
 	"net/textproto"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/signature"
@@ -108,10 +110,25 @@ func MaxConcurrency(n int) (int, error) {
 
 // Ordering checks an endpoint's ordering mode.
 func Ordering(o string) (string, error) {
-	if o != slotwire.OrderingNone && o != slotwire.OrderingFIFO {
-		return "", invalid("ordering must be \"fifo\" or \"\"")
+	switch o {
+	case slotwire.OrderingNone, slotwire.OrderingFIFO, slotwire.OrderingKey:
+		return o, nil
 	}
-	return o, nil
+	return "", invalid("ordering must be \"fifo\", \"key\" or \"\" (none)")
+}
+
+// OrderingKey checks an event's ordering key: at most
+// slotwire.MaxOrderingKey bytes of printable UTF-8 (empty: none).
+func OrderingKey(k string) error {
+	if len(k) > slotwire.MaxOrderingKey {
+		return invalid("ordering_key must be at most %d bytes", slotwire.MaxOrderingKey)
+	}
+	for _, r := range k {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return invalid("ordering_key must be printable UTF-8 text")
+		}
+	}
+	return nil
 }
 
 // RateLimit checks an endpoint's requests per second (0: none).

@@ -81,3 +81,26 @@ func TestPublishableType(t *testing.T) {
 		}
 	}
 }
+
+func TestOrdering(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{{"", true}, {"fifo", true}, {"key", true}, {"KEY", false}, {"per-key", false}} {
+		if _, err := Ordering(c.in); (err == nil) != c.ok {
+			t.Errorf("Ordering(%q) = %v", c.in, err)
+		}
+	}
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"", true}, {"apt_123", true}, {"booking/ünïcode 42", true},
+		{strings.Repeat("k", slotwire.MaxOrderingKey), true}, {strings.Repeat("k", slotwire.MaxOrderingKey+1), false},
+		{"a\x00b", false}, {"line\nbreak", false}, {"bad\xffutf8", false},
+	} {
+		if err := OrderingKey(c.in); (err == nil) != c.ok {
+			t.Errorf("OrderingKey(%q) = %v", c.in, err)
+		}
+	}
+}

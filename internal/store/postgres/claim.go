@@ -27,11 +27,20 @@ var claimAnySQL = fmt.Sprintf(claimSQL, `seq IN (SELECT seq FROM deliveries
 			WHERE endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $4
 			ORDER BY next_attempt_at, seq LIMIT $6 FOR UPDATE SKIP LOCKED)`)
 
+// claimKeyedSQL picks up to $6 claimable deliveries of key-ordered
+// endpoint $5: at most one per ordering key (sqlstore.KeyedDue). A row
+// another node is claiming is skipped, and the rows after it with the same
+// key wait for it, so two nodes never send one key at once.
+var claimKeyedSQL = fmt.Sprintf(claimSQL, `seq IN (SELECT d.seq FROM deliveries d
+			WHERE `+sqlstore.KeyedDue("$5", "$4")+`
+			ORDER BY d.next_attempt_at, d.seq LIMIT $6 FOR UPDATE OF d SKIP LOCKED)`)
+
 // claimHeadSQL leases delivery $5 if it is still pending.
 var claimHeadSQL = fmt.Sprintf(claimSQL, `seq = $5 AND status = 'pending' AND next_attempt_at <= $4`)
 
 // Claim leases due deliveries of one endpoint. An endpoint whose ordering
-// is "fifo" is claimed as if r.FIFO were set.
+// is "fifo" is claimed as if r.FIFO were set; one ordered by key gets at
+// most one delivery per key.
 func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, error) {
 	if !r.FIFO {
 		ep, err := db.ScanEndpoint(db.sql.QueryRowContext(ctx, `SELECT `+sqlstore.EndpointCols+` FROM endpoints WHERE id = $1 AND enabled`, r.EndpointID))
@@ -46,7 +55,11 @@ func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, er
 			if r.Limit < 0 {
 				limit = nil // as in SQLite, a negative limit is no limit
 			}
-			return db.claimRows(ctx, db.sql, ep, claimAnySQL, r, r.EndpointID, limit)
+			query := claimAnySQL
+			if ep.Ordering == slotwire.OrderingKey {
+				query = claimKeyedSQL
+			}
+			return db.claimRows(ctx, db.sql, ep, query, r, r.EndpointID, limit)
 		}
 	}
 	var jobs []*store.Job

@@ -105,21 +105,21 @@ func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) er
 func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, b *store.IngestBatch, items []*store.IngestItem) ([]*store.IngestItem, error) {
 	n := len(items)
 	ids, tenants, types, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	payloads, created := make([][]byte, n), make([]int64, n)
+	okeys, payloads, created := make([]string, n), make([][]byte, n), make([]int64, n)
 	for i, it := range items {
 		ev := it.Event
-		ids[i], tenants[i], types[i], keys[i] = ev.ID, ev.TenantID, ev.Type, ev.IdempotencyKey
+		ids[i], tenants[i], types[i], keys[i], okeys[i] = ev.ID, ev.TenantID, ev.Type, ev.IdempotencyKey, ev.OrderingKey
 		payloads[i], created[i] = ev.Payload, sqlstore.MS(ev.CreatedAt)
 		if payloads[i] == nil {
 			return nil, fmt.Errorf("postgres: ingest event %s: no payload", ev.ID)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO events (id, tenant_id, type, idempotency_key, payload, created_at)
-		SELECT id, tenant_id, type, NULLIF(idempotency_key, ''), payload, created_at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[])
-			AS x(id, tenant_id, type, idempotency_key, payload, created_at)
+	rows, err := tx.QueryContext(ctx, `INSERT INTO events (id, tenant_id, type, idempotency_key, ordering_key, payload, created_at)
+		SELECT id, tenant_id, type, NULLIF(idempotency_key, ''), NULLIF(ordering_key, ''), payload, created_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bigint[])
+			AS x(id, tenant_id, type, idempotency_key, ordering_key, payload, created_at)
 		ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING id`, ids, tenants, types, keys, payloads, created)
+		RETURNING id`, ids, tenants, types, keys, okeys, payloads, created)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest event: %w", err)
 	}
@@ -209,7 +209,7 @@ func targetIDs(items []*store.IngestItem) []string {
 
 // deliveryRows are the deliveries of a batch as column arrays for unnest.
 type deliveryRows struct {
-	ids, tenants, eps, events, types []string
+	ids, tenants, eps, events, types, keys []string
 	take                             []bool
 	out                              []pendingJob
 }
@@ -229,12 +229,14 @@ func newDeliveryRows(b *store.IngestBatch, items []*store.IngestItem, endpoints 
 				continue // deleted or disabled since the fan-out
 			}
 			d := slotwire.Delivery{ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
-				EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending, CreatedAt: b.Now, UpdatedAt: b.Now}
+				EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending, OrderingKey: ep.DeliveryKey(ev),
+				CreatedAt: b.Now, UpdatedAt: b.Now}
 			if target.Leased {
 				d.Status = slotwire.StatusInflight
 			}
 			rs.ids, rs.tenants, rs.eps = append(rs.ids, d.ID), append(rs.tenants, d.TenantID), append(rs.eps, d.EndpointID)
 			rs.events, rs.types, rs.take = append(rs.events, d.EventID), append(rs.types, d.EventType), append(rs.take, target.Leased)
+			rs.keys = append(rs.keys, d.OrderingKey)
 			rs.out = append(rs.out, pendingJob{it, &store.Job{Delivery: d, Endpoint: *ep, Payload: ev.Payload}})
 		}
 	}
@@ -246,13 +248,13 @@ func (rs *deliveryRows) insert(ctx context.Context, tx *sql.Tx, b *store.IngestB
 	now := sqlstore.MS(b.Now)
 	// ORDER BY ordinality makes seq follow batch order, as in sqlite.
 	rows, err := tx.QueryContext(ctx, `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
-			next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+			next_attempt_at, lease_owner, lease_until, ordering_key, created_at, updated_at)
 		SELECT id, tenant_id, endpoint_id, event_id, event_type, CASE WHEN take THEN 'inflight' ELSE 'pending' END,
-			$7::bigint, CASE WHEN take THEN $8::text END, CASE WHEN take THEN $9::bigint END, $7::bigint, $7::bigint
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[]) WITH ORDINALITY
-			AS x(id, tenant_id, endpoint_id, event_id, event_type, take, ord)
+			$7::bigint, CASE WHEN take THEN $8::text END, CASE WHEN take THEN $9::bigint END, okey, $7::bigint, $7::bigint
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $10::text[]) WITH ORDINALITY
+			AS x(id, tenant_id, endpoint_id, event_id, event_type, take, okey, ord)
 		ORDER BY ord
-		RETURNING id, seq`, rs.ids, rs.tenants, rs.eps, rs.events, rs.types, rs.take, now, b.Owner, sqlstore.MS(b.LeaseUntil))
+		RETURNING id, seq`, rs.ids, rs.tenants, rs.eps, rs.events, rs.types, rs.take, now, b.Owner, sqlstore.MS(b.LeaseUntil), rs.keys)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest delivery: %w", err)
 	}

@@ -34,27 +34,9 @@ func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, er
 			return err
 		}
 		now := sqlstore.MS(r.Now)
-		var pick string
-		var args []any
-		if r.FIFO || ep.Ordering == slotwire.OrderingFIFO {
-			var seq, next int64
-			var status string
-			err := tx.QueryRowContext(ctx, `SELECT seq, status, next_attempt_at FROM deliveries
-				WHERE endpoint_id = ? AND status IN ('pending', 'inflight') ORDER BY seq LIMIT 1`, r.EndpointID).Scan(&seq, &status, &next)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("sqlite: claim: %w", err)
-			}
-			if status != slotwire.StatusPending || next > now {
-				return nil
-			}
-			pick, args = `seq = ?`, []any{seq}
-		} else {
-			pick = `seq IN (SELECT seq FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ?
-				ORDER BY next_attempt_at, seq LIMIT ?)`
-			args = []any{r.EndpointID, now, r.Limit}
+		pick, args, err := claimPick(ctx, tx, ep, r, now)
+		if err != nil || pick == "" {
+			return err
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'inflight', lease_owner = ?, lease_until = ?, updated_at = ?
 			WHERE `+pick+` RETURNING `+sqlstore.DeliveryCols, append([]any{r.Owner, sqlstore.MS(r.LeaseUntil), now}, args...)...)
@@ -85,6 +67,33 @@ func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, er
 	}
 	sortJobs(jobs)
 	return jobs, nil
+}
+
+// claimPick is the WHERE clause (and its arguments) choosing the
+// deliveries to lease; empty when there is nothing to claim.
+func claimPick(ctx context.Context, tx *sql.Tx, ep *slotwire.Endpoint, r store.ClaimRequest, now int64) (string, []any, error) {
+	switch {
+	case r.FIFO || ep.Ordering == slotwire.OrderingFIFO:
+		var seq, next int64
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT seq, status, next_attempt_at FROM deliveries
+			WHERE endpoint_id = ? AND status IN ('pending', 'inflight') ORDER BY seq LIMIT 1`, r.EndpointID).Scan(&seq, &status, &next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil, nil
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("sqlite: claim: %w", err)
+		}
+		if status != slotwire.StatusPending || next > now {
+			return "", nil, nil
+		}
+		return `seq = ?`, []any{seq}, nil
+	case ep.Ordering == slotwire.OrderingKey:
+		return `seq IN (SELECT d.seq FROM deliveries d WHERE ` + sqlstore.KeyedDue("?", "?") + `
+			ORDER BY d.next_attempt_at, d.seq LIMIT ?)`, []any{r.EndpointID, now, r.Limit}, nil
+	}
+	return `seq IN (SELECT seq FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, seq LIMIT ?)`, []any{r.EndpointID, now, r.Limit}, nil
 }
 
 func sortJobs(jobs []*store.Job) {

@@ -56,12 +56,12 @@ func (db *DB) prepareIngest(ctx context.Context, tx *sql.Tx, b *store.IngestBatc
 		return s
 	}
 	in.findKey = prep(`SELECT id, created_at FROM events WHERE tenant_id = ? AND idempotency_key = ?`)
-	in.insEvent = prep(`INSERT INTO events (id, tenant_id, type, idempotency_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	in.insEvent = prep(`INSERT INTO events (id, tenant_id, type, idempotency_key, ordering_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	// A target whose endpoint was deleted or disabled since the fan-out
 	// inserts nothing (and returns no seq).
 	in.insDeliver = prep(`INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
-		next_attempt_at, lease_owner, lease_until, created_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1) RETURNING seq`)
+		next_attempt_at, lease_owner, lease_until, ordering_key, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1) RETURNING seq`)
 	if err != nil {
 		in.close()
 		return nil, fmt.Errorf("sqlite: ingest: %w", err)
@@ -112,11 +112,14 @@ func (in *ingest) duplicate(ctx context.Context, it *store.IngestItem) (bool, er
 // insert stores the event and a delivery per live target.
 func (in *ingest) insert(ctx context.Context, it *store.IngestItem) error {
 	ev := it.Event
-	var key any
+	var key, okey any
 	if ev.IdempotencyKey != "" {
 		key = ev.IdempotencyKey
 	}
-	if _, err := in.insEvent.ExecContext(ctx, ev.ID, ev.TenantID, ev.Type, key, ev.Payload, sqlstore.MS(ev.CreatedAt)); err != nil {
+	if ev.OrderingKey != "" {
+		okey = ev.OrderingKey
+	}
+	if _, err := in.insEvent.ExecContext(ctx, ev.ID, ev.TenantID, ev.Type, key, okey, ev.Payload, sqlstore.MS(ev.CreatedAt)); err != nil {
 		return fmt.Errorf("sqlite: ingest event: %w", err)
 	}
 	for _, t := range it.Targets {
@@ -130,14 +133,15 @@ func (in *ingest) insert(ctx context.Context, it *store.IngestItem) error {
 func (in *ingest) deliver(ctx context.Context, it *store.IngestItem, ep *slotwire.Endpoint, leased bool) error {
 	ev := it.Event
 	d := slotwire.Delivery{ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
-		EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending, CreatedAt: in.b.Now, UpdatedAt: in.b.Now}
+		EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending, OrderingKey: ep.DeliveryKey(ev),
+		CreatedAt: in.b.Now, UpdatedAt: in.b.Now}
 	var owner, until any
 	if leased {
 		d.Status = slotwire.StatusInflight
 		owner, until = in.b.Owner, sqlstore.MS(in.b.LeaseUntil)
 	}
 	err := in.insDeliver.QueryRowContext(ctx, d.ID, d.TenantID, d.EndpointID, d.EventID, d.EventType, d.Status,
-		in.now, owner, until, in.now, in.now, ep.ID).Scan(&d.Seq)
+		in.now, owner, until, d.OrderingKey, in.now, in.now, ep.ID).Scan(&d.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the endpoint was deleted or disabled since the fan-out
 	}

@@ -14,14 +14,14 @@ import (
 // GetEvent returns one of a tenant's events.
 func (db *DB) GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Event, error) {
 	var e slotwire.Event
-	var key sql.NullString
+	var key, okey sql.NullString
 	var created int64
-	err := db.R.QueryRowContext(ctx, db.q(`SELECT id, tenant_id, type, idempotency_key, payload, created_at FROM events
-		WHERE tenant_id = ? AND id = ?`), tenantID, id).Scan(&e.ID, &e.TenantID, &e.Type, &key, &e.Payload, &created)
+	err := db.R.QueryRowContext(ctx, db.q(`SELECT id, tenant_id, type, idempotency_key, ordering_key, payload, created_at FROM events
+		WHERE tenant_id = ? AND id = ?`), tenantID, id).Scan(&e.ID, &e.TenantID, &e.Type, &key, &okey, &e.Payload, &created)
 	if err != nil {
 		return nil, db.scanErr("event", err)
 	}
-	e.IdempotencyKey, e.CreatedAt = key.String, FromMS(created)
+	e.IdempotencyKey, e.OrderingKey, e.CreatedAt = key.String, okey.String, FromMS(created)
 	var body struct {
 		Data json.RawMessage `json:"data"`
 	}
@@ -103,9 +103,12 @@ func (db *DB) Replay(ctx context.Context, tenantID, id, newID string, now time.T
 			return err
 		}
 		n := MS(now)
+		// A replay keeps the original's ordering key: it waits behind the
+		// key's unfinished deliveries.
 		out, err = db.ScanDelivery(tx.QueryRowContext(ctx, db.q(`INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type,
-			status, next_attempt_at, replay_of, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING `+DeliveryCols),
-			newID, orig.TenantID, orig.EndpointID, orig.EventID, orig.EventType, n, orig.ID, n, n))
+			status, next_attempt_at, replay_of, ordering_key, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING `+DeliveryCols),
+			newID, orig.TenantID, orig.EndpointID, orig.EventID, orig.EventType, n, orig.ID, orig.OrderingKey, n, n))
 		return err
 	})
 	return out, err

@@ -52,3 +52,16 @@ func (db *DB) ReclaimExpired(ctx context.Context, now time.Time) (int, error) {
 	return db.execCount(ctx, "reclaim", `UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ?
 		WHERE status IN ('pending', 'inflight') AND status = 'inflight' AND lease_until < ?`, MS(now), MS(now))
 }
+
+// KeyedDue is the condition, on deliveries aliased d, that picks the
+// claimable deliveries of a key-ordered endpoint: due, pending, and either
+// without an ordering key or the first unfinished delivery of their key
+// with no delivery of that key in flight. A delivery waiting for a retry
+// is unfinished, so it holds its key until it succeeds or fails for good.
+// ep and now are the placeholders of the endpoint id and the time.
+func KeyedDue(ep, now string) string {
+	return `d.endpoint_id = ` + ep + ` AND d.status = 'pending' AND d.next_attempt_at <= ` + now + `
+		AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p
+			WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.ordering_key <> ''
+			AND p.status IN ('pending', 'inflight') AND (p.seq < d.seq OR p.status = 'inflight')))`
+}

@@ -16,7 +16,7 @@ const EndpointCols = `id, tenant_id, url, description, event_types, enabled, dis
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
-	last_status_code, last_error, replay_of, created_at, updated_at`
+	last_status_code, last_error, replay_of, ordering_key, created_at, updated_at`
 
 func (db *DB) scanTenant(row Scanner) (*slotwire.Tenant, error) {
 	var t slotwire.Tenant
@@ -118,7 +118,7 @@ func (db *DB) ScanDelivery(row Scanner, extra ...any) (*slotwire.Delivery, error
 	var replay sql.NullString
 	var created, updated int64
 	dest := []any{&d.Seq, &d.ID, &d.TenantID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.Attempts, &next,
-		&d.LastStatusCode, &d.LastError, &replay, &created, &updated}
+		&d.LastStatusCode, &d.LastError, &replay, &d.OrderingKey, &created, &updated}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, db.scanErr("delivery", err)
 	}

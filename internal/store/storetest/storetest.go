@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"IngestStaleTarget", testIngestStaleTarget},
 		{"ClaimAndComplete", testClaimAndComplete},
 		{"ClaimFIFO", testClaimFIFO},
+		{"ClaimKeyed", testClaimKeyed},
 		{"Leases", testLeases},
 		{"EndpointHealth", testEndpointHealth},
 		{"DeliveryLog", testDeliveryLog},
