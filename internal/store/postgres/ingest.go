@@ -210,8 +210,8 @@ func targetIDs(items []*store.IngestItem) []string {
 // deliveryRows are the deliveries of a batch as column arrays for unnest.
 type deliveryRows struct {
 	ids, tenants, eps, events, types, keys []string
-	take                             []bool
-	out                              []pendingJob
+	take                                   []bool
+	out                                    []pendingJob
 }
 
 type pendingJob struct {
