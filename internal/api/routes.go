@@ -1,11 +1,12 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/store"
 )
 
 func (s *Server) routes() {
@@ -62,8 +63,11 @@ func errorBody(code, msg string) ErrorBody {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Store.Ping(r.Context()); err != nil {
 		body := map[string]string{"status": "unavailable"}
-		if slotwire.ErrorCode(err) == slotwire.ECodeStorageUnavailable {
+		switch {
+		case errors.Is(err, store.ErrFull):
 			body["reason"] = "storage is full"
+		case errors.Is(err, store.ErrUnreachable):
+			body["reason"] = "database unreachable"
 		}
 		WriteJSON(w, http.StatusServiceUnavailable, body)
 		return

@@ -92,6 +92,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	if errors.Is(err, slotwire.ErrNotFound) {
 		body.Error.Code, body.Error.Message = slotwire.ECodeNotFound, trimNotFound(err.Error())
 	}
+	if body.Error.Code == slotwire.ECodeStorageUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 	WriteJSON(w, StatusOf(body.Error.Code), body)
 }
 

@@ -10,11 +10,22 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"time"
 
 	"github.com/slotwire/slotwire"
+)
+
+// Errors a store's operations may wrap, besides slotwire.ErrNotFound; both
+// also carry a slotwire storage_unavailable error (the API answers 503).
+var (
+	// ErrFull: a write was refused because the database or its disk is
+	// full. Ping probes writes until space returns.
+	ErrFull = errors.New("storage is full")
+	// ErrUnreachable: the database server cannot be reached right now.
+	ErrUnreachable = errors.New("database unreachable")
 )
 
 // The store is split by concern. Each interface below is small and has its

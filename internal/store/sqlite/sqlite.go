@@ -160,6 +160,9 @@ func (dialect) StorageFull(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
 }
 
+// Unreachable: an embedded database is never out of reach.
+func (dialect) Unreachable(error) bool { return false }
+
 // sqliteFull is SQLite's result code SQLITE_FULL.
 const sqliteFull = 13
 

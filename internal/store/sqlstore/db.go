@@ -28,6 +28,11 @@ type Dialect interface {
 	// StorageFull reports an error saying the database or its disk is
 	// full (SQLITE_FULL, PostgreSQL class 53).
 	StorageFull(err error) bool
+	// Unreachable reports an error saying the database server cannot be
+	// reached right now (refused or lost connection, server shutting
+	// down or starting up): nothing was written, and trying again later
+	// may succeed.
+	Unreachable(err error) bool
 	// TableExists is a query with one '?' (a table name) answering true
 	// when the table exists.
 	TableExists() string
@@ -76,10 +81,20 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 // q rebinds a query written with '?' placeholders.
 func (db *DB) q(query string) string { return db.D.Rebind(query) }
 
-// errf prefixes an error with the engine's name.
+// errf prefixes an error with the engine's name. An error saying the
+// server cannot be reached also carries a storage_unavailable error for
+// the API (503, retry later).
 func (db *DB) errf(what string, err error) error {
+	if db.D.Unreachable(err) && slotwire.ErrorCode(err) != slotwire.ECodeStorageUnavailable {
+		return fmt.Errorf("%w: %s: %s: %w", errUnreachable, db.D.Name(), what, err)
+	}
 	return fmt.Errorf("%s: %s: %w", db.D.Name(), what, err)
 }
+
+// errUnreachable is the caller-safe error of a database that cannot be
+// reached.
+var errUnreachable = fmt.Errorf("%w: %w", slotwire.Errorf(slotwire.ECodeStorageUnavailable,
+	"the database is unreachable: nothing was stored; retry shortly"), store.ErrUnreachable)
 
 // InTx runs fn in a write transaction. A write refused because storage
 // is full comes back as a storage_unavailable error, and Ping reports the
@@ -88,8 +103,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	err := db.inTx(ctx, fn)
 	if err != nil && db.D.StorageFull(err) {
 		db.full.Store(true)
-		return fmt.Errorf("%w: %w", slotwire.Errorf(slotwire.ECodeStorageUnavailable,
-			"storage is full: nothing was stored; retry when the operator has freed space"), err)
+		return fmt.Errorf("%w: %w: %w", slotwire.Errorf(slotwire.ECodeStorageUnavailable,
+			"storage is full: nothing was stored; retry when the operator has freed space"), store.ErrFull, err)
+	}
+	if err != nil && db.D.Unreachable(err) && slotwire.ErrorCode(err) != slotwire.ECodeStorageUnavailable {
+		return fmt.Errorf("%w: %w", errUnreachable, err)
 	}
 	if err == nil {
 		db.full.Store(false)
