@@ -403,3 +403,36 @@ func TestKeyOrderingAcrossNodesWithAKill(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// An endpoint created on one node gets the next event published on
+// another node, whose fan-out cache knew the tenant without it.
+func TestEndpointChangeSeenAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two slotwire processes")
+	}
+	t.Parallel()
+	cl := startCluster(t, 2)
+	ctx := context.Background()
+	first, second := receiver.New(nil), receiver.New(nil)
+	defer first.Close()
+	defer second.Close()
+	for i, rc := range []*receiver.Receiver{first, second} {
+		url, types := rc.URL, []string{"visit.*"}
+		if _, err := cl.client(i).CreateEndpoint(ctx, client.EndpointInput{URL: &url, EventTypes: &types}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			// Node 0 fans out (and caches) the tenant with one endpoint.
+			if _, err := cl.client(0).Publish(ctx, "visit.created", map[string]int{"n": 0}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a, err := cl.client(0).Publish(ctx, "visit.created", map[string]int{"n": 1}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.WaitFor(30*time.Second, func() bool { return second.IDs()[a.ID] == 1 }) {
+		t.Fatal("an endpoint created on node 1 did not get an event published on node 0 after it")
+	}
+}

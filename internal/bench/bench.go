@@ -88,6 +88,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			rs, err = b.nodes(ctx)
 		case 7:
 			rs, err = b.hostile(ctx)
+		case 8:
+			rs, err = b.cost(ctx)
 		default:
 			return results, fmt.Errorf("no scenario %d", s)
 		}

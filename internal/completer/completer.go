@@ -38,6 +38,12 @@ type Config struct {
 	// RetryWait is the wait before the first retry, growing linearly
 	// (default 100 ms).
 	RetryWait time.Duration
+	// Linger is how long a batch that nobody waits for may wait for more
+	// outcomes before it is written (default 20 ms; negative: never), so
+	// that at a low rate a commit records several outcomes instead of one.
+	// A batch holding an outcome with a recorded callback (an ordered
+	// endpoint waiting to send its next delivery) is written at once.
+	Linger time.Duration
 	// OnTransition is told, after the batch that caused it was written,
 	// about every endpoint disabled or recovered.
 	OnTransition func(store.EndpointTransition)
@@ -74,6 +80,9 @@ func New(cfg Config) *Completer {
 	}
 	if cfg.RetryWait <= 0 {
 		cfg.RetryWait = 100 * time.Millisecond
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = 20 * time.Millisecond
 	}
 	return &Completer{cfg: cfg, in: make(chan *item, cfg.Buffer), done: make(chan struct{})}
 }
@@ -122,13 +131,19 @@ func (c *Completer) run(ctx context.Context) {
 }
 
 // gather waits for one outcome and adds those already queued behind it;
-// it returns an empty batch once the queue is closed and drained.
+// when nobody waits for the batch it lingers for more (Config.Linger). It
+// returns an empty batch once the queue is closed and drained.
 func (c *Completer) gather(batch []*item) []*item {
 	it, ok := <-c.in
 	if !ok {
 		return batch
 	}
-	batch = append(batch, it)
+	batch, open := c.queued(append(batch, it))
+	if !open || c.cfg.Linger < 0 || len(batch) == cap(batch) || awaited(batch) {
+		return batch
+	}
+	timer := time.NewTimer(c.cfg.Linger)
+	defer timer.Stop()
 	for len(batch) < cap(batch) {
 		select {
 		case it, ok := <-c.in:
@@ -136,11 +151,42 @@ func (c *Completer) gather(batch []*item) []*item {
 				return batch
 			}
 			batch = append(batch, it)
-		default:
+			if it.recorded != nil {
+				batch, _ = c.queued(batch)
+				return batch
+			}
+		case <-timer.C:
 			return batch
 		}
 	}
 	return batch
+}
+
+// queued adds the outcomes already waiting, up to the batch's capacity;
+// it reports false once the queue is closed.
+func (c *Completer) queued(batch []*item) ([]*item, bool) {
+	for len(batch) < cap(batch) {
+		select {
+		case it, ok := <-c.in:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, it)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// awaited reports whether someone waits for an outcome of the batch.
+func awaited(batch []*item) bool {
+	for _, it := range batch {
+		if it.recorded != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // write stores one batch, retrying a failing database for a while.

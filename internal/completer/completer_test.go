@@ -227,3 +227,33 @@ func TestReportsTransitions(t *testing.T) {
 		t.Fatal("endpoint still enabled")
 	}
 }
+
+// Outcomes nobody waits for linger until the batch is full (or the linger
+// is over), so a low rate still writes several per commit; an outcome
+// somebody waits for is written at once, lingering or not.
+func TestLinger(t *testing.T) {
+	const n = 10
+	f := setup(t, n+1)
+	st := &counting{DB: f.db}
+	c := completer.New(completer.Config{Store: st, MaxBatch: n, Linger: time.Hour})
+	c.Start(context.Background())
+	defer c.Stop()
+	for _, j := range f.jobs[:n] {
+		c.Add(outcome(j, slotwire.StatusSucceeded, 200), nil) // one by one, nobody waiting
+	}
+	recorded := make(chan struct{})
+	c.Add(outcome(f.jobs[n], slotwire.StatusSucceeded, 200), func() { close(recorded) })
+	select {
+	case <-recorded:
+	case <-time.After(30 * time.Second):
+		t.Fatal("an awaited outcome waited for the linger")
+	}
+	if calls := st.calls.Load(); calls != 2 {
+		t.Fatalf("%d writes, want 2: the %d lingering outcomes in one, the awaited one in another", calls, n)
+	}
+	for _, j := range f.jobs {
+		if s := f.status(t, j); s != slotwire.StatusSucceeded {
+			t.Fatalf("status %s", s)
+		}
+	}
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/dispatch"
-	"github.com/slotwire/slotwire/internal/fanout"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -44,6 +43,8 @@ type Ingester struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	// cache holds the tenants' endpoints for the fan-out (loop only).
+	cache *endpointCache
 }
 
 // request is one caller's events, committed together.
@@ -66,7 +67,8 @@ func New(cfg Config) *Ingester {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 512
 	}
-	return &Ingester{cfg: cfg, reqs: make(chan *request, cfg.MaxBatch*4), stop: make(chan struct{}), done: make(chan struct{})}
+	return &Ingester{cfg: cfg, reqs: make(chan *request, cfg.MaxBatch*4), stop: make(chan struct{}), done: make(chan struct{}),
+		cache: newEndpointCache()}
 }
 
 // Start runs the commit loop until Stop.
@@ -216,17 +218,9 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	for _, r := range reqs {
 		b.Items = append(b.Items, r.items...)
 	}
-	err := fanout.Fill(ctx, in.cfg.Store, b.Items)
-	var res *dispatch.Reservation
-	if err == nil {
-		res = in.reserve(b)
-		err = in.cfg.Store.Ingest(ctx, b)
-	}
+	res, err := in.store(ctx, b)
 	if err != nil {
 		in.cfg.Logger.Error("ingest batch failed", "events", len(reqs), "err", err)
-		if res != nil {
-			res.Cancel()
-		}
 		for _, r := range reqs {
 			r.done <- fmt.Errorf("ingest: %w", err)
 		}
@@ -242,6 +236,37 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	for _, r := range reqs {
 		r.done <- nil
 	}
+}
+
+// store fans the batch out from the endpoint cache, reserves room for it
+// and stores it; when the cache turns out stale (store.ErrStale: nothing
+// was stored) it forgets those tenants and does it all again from the
+// database.
+func (in *Ingester) store(ctx context.Context, b *store.IngestBatch) (*dispatch.Reservation, error) {
+	versions, err := in.cache.fill(ctx, in.cfg.Store, b.Items)
+	if err != nil {
+		return nil, err
+	}
+	b.Versions = versions
+	res, err := in.storeFanned(ctx, b)
+	if !errors.Is(err, store.ErrStale) {
+		return res, err
+	}
+	in.cache.forget(versions)
+	if b.Versions, err = in.cache.fill(ctx, in.cfg.Store, b.Items); err != nil {
+		return nil, err
+	}
+	return in.storeFanned(ctx, b)
+}
+
+// storeFanned reserves room for the batch's targets and stores it.
+func (in *Ingester) storeFanned(ctx context.Context, b *store.IngestBatch) (*dispatch.Reservation, error) {
+	res := in.reserve(b)
+	if err := in.cfg.Store.Ingest(ctx, b); err != nil {
+		res.Cancel()
+		return nil, err
+	}
+	return res, nil
 }
 
 // reserve asks the dispatcher for room for the batch's deliveries and

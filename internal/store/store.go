@@ -26,6 +26,9 @@ var (
 	ErrFull = errors.New("storage is full")
 	// ErrUnreachable: the database server cannot be reached right now.
 	ErrUnreachable = errors.New("database unreachable")
+	// ErrStale: an ingest batch's targets were computed from endpoints
+	// that have changed since (IngestBatch.Versions); nothing was stored.
+	ErrStale = errors.New("endpoints changed since the fan-out")
 )
 
 // The store is split by concern. Each interface below is small and has its
@@ -57,6 +60,11 @@ type Endpoints interface {
 	// EnabledEndpoints returns every enabled endpoint of a tenant, ordered
 	// by id: the candidates of the fan-out (internal/fanout).
 	EnabledEndpoints(ctx context.Context, tenantID string) ([]*slotwire.Endpoint, error)
+	// EndpointsVersion is the tenant's endpoint configuration version,
+	// changed by every change of its endpoints that matters to delivery
+	// (creation, deletion, any setting, enabling or disabling), not by
+	// health bookkeeping.
+	EndpointsVersion(ctx context.Context, tenantID string) (int64, error)
 	// UpdateEndpoint replaces every stored field of the endpoint.
 	UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
 	// DeleteEndpoint removes the endpoint, its deliveries and attempts.
@@ -198,6 +206,11 @@ type IngestBatch struct {
 	// Owner and LeaseUntil are the lease of deliveries of Leased targets.
 	Owner      string
 	LeaseUntil time.Time
+	// Versions, when set, are the endpoint configuration versions (by
+	// tenant) the targets were computed from, read from a cache: if a
+	// tenant's endpoints changed since, Ingest stores nothing and returns
+	// an error wrapping ErrStale, and the caller fans out again.
+	Versions map[string]int64
 }
 
 // DueEndpoint is an endpoint with pending work.

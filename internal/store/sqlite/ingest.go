@@ -12,9 +12,13 @@ import (
 )
 
 // ingestTx stores the batch with prepared statements on the single writer
-// connection: look up idempotency keys, insert the events, insert the
-// deliveries of targets whose endpoint is still enabled.
+// connection: check the endpoints versions of a cached fan-out, look up
+// idempotency keys, insert the events, insert the deliveries of targets
+// whose endpoint is still enabled.
 func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error {
+	if err := db.CheckVersions(ctx, tx, b.Versions); err != nil {
+		return err
+	}
 	in, err := db.prepareIngest(ctx, tx, b)
 	if err != nil {
 		return err

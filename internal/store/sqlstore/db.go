@@ -96,21 +96,27 @@ func (db *DB) errf(what string, err error) error {
 var errUnreachable = fmt.Errorf("%w: %w", slotwire.Errorf(slotwire.ECodeStorageUnavailable,
 	"the database is unreachable: nothing was stored; retry shortly"), store.ErrUnreachable)
 
-// InTx runs fn in a write transaction. A write refused because storage
-// is full comes back as a storage_unavailable error, and Ping reports the
-// store unavailable until a write succeeds again.
+// InTx runs fn in a write transaction; its error goes through WriteErr.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	err := db.inTx(ctx, fn)
-	if err != nil && db.D.StorageFull(err) {
+	return db.WriteErr(db.inTx(ctx, fn))
+}
+
+// WriteErr classifies the error of a write. A write refused because
+// storage is full comes back as a storage_unavailable error, and Ping
+// reports the store unavailable until a write succeeds again; so does a
+// database that cannot be reached. A nil error clears the full state.
+func (db *DB) WriteErr(err error) error {
+	if err == nil {
+		db.full.Store(false)
+		return nil
+	}
+	if db.D.StorageFull(err) {
 		db.full.Store(true)
 		return fmt.Errorf("%w: %w: %w", slotwire.Errorf(slotwire.ECodeStorageUnavailable,
 			"storage is full: nothing was stored; retry when the operator has freed space"), store.ErrFull, err)
 	}
-	if err != nil && db.D.Unreachable(err) && slotwire.ErrorCode(err) != slotwire.ECodeStorageUnavailable {
+	if db.D.Unreachable(err) && slotwire.ErrorCode(err) != slotwire.ECodeStorageUnavailable {
 		return fmt.Errorf("%w: %w", errUnreachable, err)
-	}
-	if err == nil {
-		db.full.Store(false)
 	}
 	return err
 }

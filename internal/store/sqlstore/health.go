@@ -105,6 +105,26 @@ func (db *DB) writeHealth(ctx context.Context, tx *sql.Tx, s store.EndpointState
 	return out, nil
 }
 
+// HealthWrites reports whether b's health policy would change any of the
+// endpoints (states by id, as they were read) or report a transition:
+// only then must ApplyHealth run.
+func HealthWrites(b store.CompleteBatch, states map[string]store.EndpointState) bool {
+	if b.Health == nil {
+		return false
+	}
+	for _, h := range store.EndpointHealth(b.Outcomes) {
+		s, ok := states[h.EndpointID]
+		if !ok {
+			continue
+		}
+		d := b.Health.Decide(s, h, b.Now)
+		if !sameTime(s.FailingSince, d.FailingSince) || d.Recovered || d.Disable {
+			return true
+		}
+	}
+	return false
+}
+
 func sameTime(a, b *time.Time) bool {
 	if a == nil || b == nil {
 		return a == b

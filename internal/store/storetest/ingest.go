@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -129,5 +130,60 @@ func testIngestStaleTarget(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(ds) != 1 {
 		t.Fatalf("deliveries to the live endpoint = %d", len(ds))
+	}
+}
+
+// The endpoints version changes with every change of a tenant's endpoints
+// that matters to delivery, not with health bookkeeping; an ingest whose
+// fan-out used an older version stores nothing and says so (ErrStale).
+func testEndpointsVersion(t *testing.T, s store.Store) {
+	ten, other := newTenant(t, s, "Acme"), newTenant(t, s, "Other")
+	version := func() int64 {
+		v, err := s.EndpointsVersion(ctx(), ten.ID)
+		must(t, err)
+		return v
+	}
+	v0 := version()
+	ep := newEndpoint(t, s, ten, "*")
+	v1 := version()
+	if v1 == v0 {
+		t.Fatal("creating an endpoint did not change the version")
+	}
+	ep.URL = "https://example.com/other"
+	must(t, s.UpdateEndpoint(ctx(), ep))
+	v2 := version()
+	if v2 == v1 {
+		t.Fatal("updating an endpoint did not change the version")
+	}
+	if ov, _ := s.EndpointsVersion(ctx(), other.ID); ov != 0 {
+		t.Fatalf("another tenant's version moved to %d", ov)
+	}
+	// A failed attempt only starts the endpoint's failing run: no change.
+	ingest(t, s, t0, newEvent(ten, "a.b", "", t0))
+	j := claim(t, s, ep.ID, "n", t0, 10)
+	o := outcome(j[0], "n", slotwire.StatusPending, t0, 500)
+	o.NextAttemptAt = t0.Add(time.Minute)
+	_, err := complete(s, []store.Outcome{o}, t0, time.Hour)
+	must(t, err)
+	if version() != v2 {
+		t.Fatal("health bookkeeping changed the version")
+	}
+
+	stale := &store.IngestBatch{Now: t0, IdempotencyWindow: time.Hour, Versions: map[string]int64{ten.ID: v1}}
+	stale.Items = []*store.IngestItem{{Event: newEvent(ten, "a.b", "", t0), Targets: []store.Target{{Endpoint: ep}}}}
+	if err := s.Ingest(ctx(), stale); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("ingest with a stale version: %v, want ErrStale", err)
+	}
+	if _, err := s.GetEvent(ctx(), ten.ID, stale.Items[0].Event.ID); !errors.Is(err, slotwire.ErrNotFound) {
+		t.Fatalf("a stale batch stored its event: %v", err)
+	}
+	stale.Versions[ten.ID] = v2
+	must(t, s.Ingest(ctx(), stale))
+	if stale.Items[0].Deliveries != 1 {
+		t.Fatalf("current version: %d deliveries, want 1", stale.Items[0].Deliveries)
+	}
+	must(t, s.DeleteEndpoint(ctx(), ten.ID, ep.ID))
+	if version() == v2 {
+		t.Fatal("deleting an endpoint did not change the version")
 	}
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"IngestTake", testIngestTake},
 		{"IngestStaleTarget", testIngestStaleTarget},
+		{"EndpointsVersion", testEndpointsVersion},
 		{"ClaimAndComplete", testClaimAndComplete},
 		{"ClaimFIFO", testClaimFIFO},
 		{"ClaimKeyed", testClaimKeyed},
