@@ -13,20 +13,8 @@ import (
 // recordOutcomes inserts the attempts and moves the deliveries still
 // leased to the outcome's owner to their new status. A stale outcome (the
 // lease was lost) records its attempt and changes nothing else.
-func recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error {
-	insAttempt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
-		SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("sqlite: complete: %w", err)
-	}
-	defer insAttempt.Close()
-	upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-		lease_owner = NULL, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND status = 'inflight' AND lease_owner = ?`)
-	if err != nil {
-		return fmt.Errorf("sqlite: complete: %w", err)
-	}
-	defer upd.Close()
+func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error {
+	insAttempt, upd := db.hot.in(ctx, tx, sqlInsAttempt), db.hot.in(ctx, tx, sqlComplete)
 	n := sqlstore.MS(b.Now)
 	for i := range b.Outcomes {
 		o := &b.Outcomes[i]

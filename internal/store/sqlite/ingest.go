@@ -16,14 +16,12 @@ import (
 // idempotency keys, insert the events, insert the deliveries of targets
 // whose endpoint is still enabled.
 func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error {
-	if err := db.CheckVersions(ctx, tx, b.Versions); err != nil {
+	if err := db.checkVersions(ctx, tx, b.Versions); err != nil {
 		return err
 	}
-	in, err := db.prepareIngest(ctx, tx, b)
-	if err != nil {
-		return err
-	}
-	defer in.close()
+	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), seenKeys: map[[2]string]string{},
+		findKey: db.hot.in(ctx, tx, sqlFindKey), insEvent: db.hot.in(ctx, tx, sqlInsEvent),
+		insDeliver: db.hot.in(ctx, tx, sqlInsDeliver)}
 	for _, it := range b.Items {
 		dup, err := in.duplicate(ctx, it)
 		if err != nil || dup {
@@ -49,36 +47,23 @@ type ingest struct {
 	seenKeys                      map[[2]string]string
 }
 
-func (db *DB) prepareIngest(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) (*ingest, error) {
-	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), seenKeys: map[[2]string]string{}}
-	var err error
-	prep := func(q string) *sql.Stmt {
-		var s *sql.Stmt
-		if err == nil {
-			s, err = tx.PrepareContext(ctx, q)
+// checkVersions returns an error wrapping store.ErrStale when a tenant's
+// endpoints version is no longer the one the batch was fanned out with.
+func (db *DB) checkVersions(ctx context.Context, tx *sql.Tx, versions map[string]int64) error {
+	if len(versions) == 0 {
+		return nil
+	}
+	st := db.hot.in(ctx, tx, sqlVersion)
+	for tenant, want := range versions {
+		var have int64
+		if err := st.QueryRowContext(ctx, tenant).Scan(&have); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: endpoints version: %w", err)
 		}
-		return s
-	}
-	in.findKey = prep(`SELECT id, created_at FROM events WHERE tenant_id = ? AND idempotency_key = ?`)
-	in.insEvent = prep(`INSERT INTO events (id, tenant_id, type, idempotency_key, ordering_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	// A target whose endpoint was deleted or disabled since the fan-out
-	// inserts nothing (and returns no seq).
-	in.insDeliver = prep(`INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
-		next_attempt_at, lease_owner, lease_until, ordering_key, created_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1) RETURNING seq`)
-	if err != nil {
-		in.close()
-		return nil, fmt.Errorf("sqlite: ingest: %w", err)
-	}
-	return in, nil
-}
-
-func (in *ingest) close() {
-	for _, s := range []*sql.Stmt{in.findKey, in.insEvent, in.insDeliver} {
-		if s != nil {
-			s.Close()
+		if have != want {
+			return fmt.Errorf("sqlite: tenant %s: %w", tenant, store.ErrStale)
 		}
 	}
+	return nil
 }
 
 // duplicate applies the idempotency key: an event whose key was seen

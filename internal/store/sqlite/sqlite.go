@@ -48,6 +48,7 @@ type DB struct {
 	*sqlstore.DB
 	w       *sql.DB // single writer connection
 	r       *sql.DB // readers
+	hot     wstmts  // the hot path's statements, on w
 	log     *slog.Logger
 	modules []store.Module
 }
@@ -65,7 +66,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	}
 	db := &DB{w: w, r: r, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
 	db.DB = &sqlstore.DB{W: w, R: r, D: dialect{}, Log: o.Logger}
-	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, recordOutcomes
+	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, db.recordOutcomes
 	if err := db.open(ctx, path, o.Migrate); err != nil {
 		db.Close()
 		return nil, err
@@ -82,7 +83,12 @@ func (db *DB) open(ctx context.Context, path string, migrate bool) error {
 			return err
 		}
 	}
-	return db.Check(ctx, db.modules)
+	if err := db.Check(ctx, db.modules); err != nil {
+		return err
+	}
+	var err error
+	db.hot, err = prepareHot(ctx, db.w)
+	return err
 }
 
 // openPools opens the writer connection and the reader pool.
@@ -125,7 +131,7 @@ func openPools(path, synchronous string) (w, r *sql.DB, err error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.hot.close(), db.r.Close(), db.w.Close())
 }
 
 // Migrate applies every migration newer than the database, each in its own
