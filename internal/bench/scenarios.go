@@ -36,7 +36,7 @@ func (b *bencher) throughput(ctx context.Context) ([]Result, error) {
 				return nil, err
 			}
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), procCPU(n.cmd.Process.Pid, false)
 		pubDur, failed, err := publish(n.url, n.key, n.http, count, b.o.Publishers, func(i int) string { return typeN(i % eps) }, nil)
 		if err != nil {
 			n.stop()
@@ -44,6 +44,7 @@ func (b *bencher) throughput(ctx context.Context) ([]Result, error) {
 			return nil, err
 		}
 		end, ok := rc.waitCount(int64(count), 10*time.Minute)
+		cpu := procCPU(n.cmd.Process.Pid, false) - cpu0
 		total := end.Sub(start)
 		dps := float64(rc.count.Load()) / total.Seconds()
 		res := Result{Scenario: fmt.Sprintf("1 throughput %d events -> %d endpoint(s)", count, eps), Metrics: map[string]float64{
@@ -55,6 +56,9 @@ func (b *bencher) throughput(ctx context.Context) ([]Result, error) {
 			"pct_of_relay":     100 * dps / relay,
 			"publish_errors":   float64(failed),
 			"peak_rss_mib":     n.peakRSS(),
+			// The server's CPU per delivered event: steadier than the
+			// rates on a machine whose speed varies from run to run.
+			"cpu_us_per_event": 1e6 * cpu / float64(max(1, rc.count.Load())),
 		}}
 		if !ok {
 			res.Notes = "timed out before every delivery arrived"

@@ -16,7 +16,7 @@ import (
 func TestLegacyLayoutUpgrades(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", "file:"+path)
+	raw, err := sql.Open(sqlite.SQLDriver, "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}

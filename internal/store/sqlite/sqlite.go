@@ -14,13 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlstore"
-
-	sqlitedrv "modernc.org/sqlite" // database/sql driver "sqlite": pure Go, no cgo needed to build slotwire
 )
 
 //go:embed migrations/sqlite/*.sql
@@ -54,6 +51,10 @@ type DB struct {
 }
 
 var _ store.Store = (*DB)(nil)
+
+// SQLDriver is the database/sql name of the SQLite driver built in (see
+// driver_modernc.go).
+const SQLDriver = driverName
 
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, path string, o Options) (*DB, error) {
@@ -100,18 +101,8 @@ func openPools(path, synchronous string) (w, r *sql.DB, err error) {
 	if sync != "FULL" && sync != "NORMAL" && sync != "EXTRA" {
 		return nil, nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL or EXTRA, not %q", synchronous)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous("+sync+")")
-	q.Add("_time_format", "sqlite")
-	wq := url.Values{}
-	for k, v := range q {
-		wq[k] = v
-	}
-	wq.Set("_txlock", "immediate")
-	if w, err = sql.Open("sqlite", "file:"+path+"?"+wq.Encode()); err != nil {
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"}
+	if w, err = sql.Open(driverName, dsn(path, pragmas, true)); err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
@@ -119,8 +110,7 @@ func openPools(path, synchronous string) (w, r *sql.DB, err error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	// Readers cannot change anything, whatever a caller sends them.
-	q.Add("_pragma", "query_only(1)")
-	if r, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode()); err != nil {
+	if r, err = sql.Open(driverName, dsn(path, append(pragmas, "query_only(1)"), false)); err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -162,8 +152,8 @@ func (dialect) Retryable(error) bool   { return false }
 
 // StorageFull: SQLITE_FULL, the disk or the database's size cap is full.
 func (dialect) StorageFull(err error) bool {
-	var se *sqlitedrv.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
+	code, ok := errorCode(err)
+	return ok && code&0xff == sqliteFull
 }
 
 // Unreachable: an embedded database is never out of reach.
