@@ -43,57 +43,34 @@ func distinctRuns(outcomes []store.Outcome) [][]store.Outcome {
 	return out
 }
 
-// completeRun records the attempts, then moves the deliveries still leased
-// to the outcome's owner to their new status. A stale outcome (the lease
-// was lost) records its attempt and changes nothing else.
+// completeRun records a run of outcomes inside a transaction, with the
+// same statement as Complete.
 func completeRun(ctx context.Context, tx *sql.Tx, outcomes []store.Outcome, now int64) error {
-	k := len(outcomes)
-	ids, owners, statuses := make([]string, k), make([]string, k), make([]string, k)
-	bodies, errs := make([]string, k), make([]string, k)
-	at, codes, durations, next := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
-	for i := range outcomes {
-		o := &outcomes[i]
-		ids[i], owners[i], statuses[i] = o.DeliveryID, o.Owner, o.Status
-		bodies[i], errs[i] = o.Attempt.ResponseBody, o.Attempt.Error
-		at[i], codes[i], durations[i] = sqlstore.MS(o.Attempt.At), int64(o.Attempt.StatusCode), o.Attempt.DurationMS
-		if o.Status == slotwire.StatusPending {
-			next[i] = sqlstore.MS(o.NextAttemptAt)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
-		SELECT d.id, d.attempts + 1, o.at, o.code, o.duration, o.body, o.err
-		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY
-			AS o(id, at, code, duration, body, err, ord)
-		JOIN deliveries d ON d.id = o.id
-		ORDER BY o.ord`, ids, at, codes, durations, bodies, errs); err != nil {
-		return fmt.Errorf("postgres: complete attempt: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1,
-			next_attempt_at = CASE WHEN o.status = 'pending' THEN o.next END,
-			lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $7
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS o(id, owner, status, next, code, err)
-		WHERE d.id = o.id AND d.status = 'inflight' AND d.lease_owner = o.owner`,
-		ids, owners, statuses, next, codes, errs, now); err != nil {
-		return fmt.Errorf("postgres: complete delivery: %w", err)
-	}
-	return nil
+	_, err := completeStmt(ctx, tx, outcomes, now)
+	return err
 }
 
 // completeSQL records a run of outcomes ($1-$9, no delivery twice) in one
 // statement: the attempts, numbered from the deliveries as they were, and
 // the deliveries still leased to the outcome's owner moved to their new
-// status ($10 is now). It returns the health state of the endpoints $11.
+// status ($10 is now). A first attempt that succeeded is kept in the
+// delivery's row instead of an attempts row. It returns the health state of the endpoints $11.
 const completeSQL = `WITH o AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
 			$8::text[], $9::text[]) WITH ORDINALITY AS o(id, owner, status, next, at, code, duration, body, err, ord)
 	), a AS (
 		INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
 		SELECT d.id, d.attempts + 1, o.at, o.code, o.duration, o.body, o.err
-		FROM o JOIN deliveries d ON d.id = o.id ORDER BY o.ord
+		FROM o JOIN deliveries d ON d.id = o.id
+		WHERE NOT (o.status = 'succeeded' AND d.attempts = 0 AND d.status = 'inflight' AND d.lease_owner = o.owner)
+		ORDER BY o.ord
 	), u AS (
 		UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1,
 			next_attempt_at = CASE WHEN o.status = 'pending' THEN o.next END,
-			lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $10
+			lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $10,
+			inline_at = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.at END,
+			inline_ms = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.duration ELSE 0 END,
+			inline_body = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.body ELSE '' END
 		FROM o WHERE d.id = o.id AND d.status = 'inflight' AND d.lease_owner = o.owner
 	)
 	SELECT id, tenant_id, enabled, failing_since FROM endpoints WHERE id = ANY($11::text[])`
@@ -113,7 +90,7 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 	var states map[string]store.EndpointState
 	err := db.Retry(ctx, func() error {
 		var err error
-		states, err = completeAuto(ctx, db.sql, b)
+		states, err = completeStmt(ctx, db.sql, b.Outcomes, sqlstore.MS(b.Now))
 		return err
 	})
 	if err := db.WriteErr(err); err != nil {
@@ -131,15 +108,17 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 	return trans, err
 }
 
-func completeAuto(ctx context.Context, q querier, b store.CompleteBatch) (map[string]store.EndpointState, error) {
-	k := len(b.Outcomes)
+// completeStmt runs completeSQL for outcomes (no delivery twice) and
+// returns the state of their endpoints.
+func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now int64) (map[string]store.EndpointState, error) {
+	k := len(outcomes)
 	ids, owners, statuses := make([]string, k), make([]string, k), make([]string, k)
 	bodies, errs := make([]string, k), make([]string, k)
 	at, codes, durations, next := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
 	var eps []string
 	seen := map[string]bool{}
-	for i := range b.Outcomes {
-		o := &b.Outcomes[i]
+	for i := range outcomes {
+		o := &outcomes[i]
 		ids[i], owners[i], statuses[i] = o.DeliveryID, o.Owner, o.Status
 		bodies[i], errs[i] = o.Attempt.ResponseBody, o.Attempt.Error
 		at[i], codes[i], durations[i] = sqlstore.MS(o.Attempt.At), int64(o.Attempt.StatusCode), o.Attempt.DurationMS
@@ -151,8 +130,7 @@ func completeAuto(ctx context.Context, q querier, b store.CompleteBatch) (map[st
 			eps = append(eps, o.EndpointID)
 		}
 	}
-	rows, err := q.QueryContext(ctx, completeSQL, ids, owners, statuses, next, at, codes, durations, bodies, errs,
-		sqlstore.MS(b.Now), eps)
+	rows, err := q.QueryContext(ctx, completeSQL, ids, owners, statuses, next, at, codes, durations, bodies, errs, now, eps)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: complete: %w", err)
 	}

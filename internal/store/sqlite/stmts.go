@@ -23,9 +23,15 @@ const (
 	sqlComplete = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
 		lease_owner = NULL, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND status = 'inflight' AND lease_owner = ?`
+	// sqlSucceedFirst records a first attempt that succeeded in the
+	// delivery's own row: no attempts row.
+	sqlSucceedFirst = `UPDATE deliveries SET status = 'succeeded', attempts = 1, next_attempt_at = NULL,
+		lease_owner = NULL, lease_until = NULL, last_status_code = ?, last_error = '', updated_at = ?,
+		inline_at = ?, inline_ms = ?, inline_body = ?
+		WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempts = 0`
 )
 
-var hotQueries = []string{sqlVersion, sqlFindKey, sqlInsEvent, sqlInsDeliver, sqlInsAttempt, sqlComplete}
+var hotQueries = []string{sqlVersion, sqlFindKey, sqlInsEvent, sqlInsDeliver, sqlInsAttempt, sqlComplete, sqlSucceedFirst}
 
 // wstmts are the hot statements by query.
 type wstmts map[string]*sql.Stmt

@@ -64,8 +64,11 @@ func (db *DB) ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]
 	if _, err := db.GetDelivery(ctx, tenantID, deliveryID); err != nil {
 		return nil, err
 	}
-	rows, err := db.R.QueryContext(ctx, db.q(`SELECT number, at, status_code, duration_ms, response_body, error
-		FROM attempts WHERE delivery_id = ? ORDER BY at, number`), deliveryID)
+	// A first attempt that succeeded is kept in the delivery's row.
+	rows, err := db.R.QueryContext(ctx, db.q(`SELECT 1, inline_at, last_status_code, inline_ms, inline_body, ''
+		FROM deliveries WHERE id = ? AND inline_at IS NOT NULL
+		UNION ALL SELECT number, at, status_code, duration_ms, response_body, error FROM attempts WHERE delivery_id = ?
+		ORDER BY 2, 1`), deliveryID, deliveryID)
 	if err != nil {
 		return nil, db.errf("list attempts", err)
 	}

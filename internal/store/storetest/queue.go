@@ -61,6 +61,14 @@ func checkCompleted(t *testing.T, s store.Store, ten *slotwire.Tenant, jobs []*s
 	if d2.Status != slotwire.StatusFailed || d2.LastStatusCode != 400 {
 		t.Fatalf("d2 = %+v", d2)
 	}
+	// A first attempt that succeeded is listed like any other (the store
+	// keeps it in the delivery's row).
+	atts, err := s.ListAttempts(ctx(), ten.ID, d0.ID)
+	must(t, err)
+	if len(atts) != 1 || atts[0].Number != 1 || atts[0].StatusCode != 200 || atts[0].DurationMS != 12 ||
+		atts[0].ResponseBody != "ok" || atts[0].Error != "" || !atts[0].At.Equal(t0) {
+		t.Fatalf("first attempt that succeeded = %+v", atts)
+	}
 	return d1
 }
 
@@ -92,9 +100,16 @@ func checkStaleAndDisabled(t *testing.T, s store.Store, ten *slotwire.Tenant, ep
 	stale := outcome(other, "someone-else", slotwire.StatusFailed, t0, 500)
 	_, err := complete(s, []store.Outcome{stale}, t0, 0)
 	must(t, err)
+	// A stale success of a first attempt is recorded too, as an attempt.
+	staleOK := outcome(other, "someone-else", slotwire.StatusSucceeded, t0.Add(time.Millisecond), 200)
+	_, err = complete(s, []store.Outcome{staleOK}, t0, 0)
+	must(t, err)
 	d, _ := s.GetDelivery(ctx(), ten.ID, other.Delivery.ID)
 	if d.Status != slotwire.StatusInflight {
 		t.Fatalf("stale outcome applied: %+v", d)
+	}
+	if atts, err := s.ListAttempts(ctx(), ten.ID, other.Delivery.ID); err != nil || len(atts) != 2 || atts[1].StatusCode != 200 {
+		t.Fatalf("stale attempts = %+v, %v", atts, err)
 	}
 	// A disabled endpoint is not claimed from.
 	ep.Enabled = false
