@@ -21,7 +21,10 @@ func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) er
 	}
 	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), seenKeys: map[[2]string]string{},
 		findKey: db.hot.in(ctx, tx, sqlFindKey), insEvent: db.hot.in(ctx, tx, sqlInsEvent),
-		insDeliver: db.hot.in(ctx, tx, sqlInsDeliver)}
+		insDeliver: db.hot.in(ctx, tx, sqlInsDeliver), live: map[string]bool{}}
+	if err := in.liveEndpoints(ctx, db.hot.in(ctx, tx, sqlLive)); err != nil {
+		return err
+	}
 	for _, it := range b.Items {
 		dup, err := in.duplicate(ctx, it)
 		if err != nil || dup {
@@ -45,6 +48,32 @@ type ingest struct {
 	now                           int64
 	findKey, insEvent, insDeliver *sql.Stmt
 	seenKeys                      map[[2]string]string
+	// live are the targeted endpoints that still exist and are enabled
+	// (the write lock is held: they stay so until the commit).
+	live map[string]bool
+}
+
+// liveEndpoints finds which of the batch's target endpoints are still
+// enabled, once each: a target whose endpoint was deleted or disabled
+// since the fan-out gets no delivery.
+func (in *ingest) liveEndpoints(ctx context.Context, st *sql.Stmt) error {
+	seen := map[string]bool{}
+	for _, it := range in.b.Items {
+		for _, t := range it.Targets {
+			id := t.Endpoint.ID
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			var one int
+			err := st.QueryRowContext(ctx, id).Scan(&one)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlite: ingest: endpoints: %w", err)
+			}
+			in.live[id] = err == nil
+		}
+	}
+	return nil
 }
 
 // checkVersions returns an error wrapping store.ErrStale when a tenant's
@@ -120,6 +149,9 @@ func (in *ingest) insert(ctx context.Context, it *store.IngestItem) error {
 }
 
 func (in *ingest) deliver(ctx context.Context, it *store.IngestItem, ep *slotwire.Endpoint, leased bool) error {
+	if !in.live[ep.ID] {
+		return nil // the endpoint was deleted or disabled since the fan-out
+	}
 	ev := it.Event
 	d := slotwire.Delivery{ID: slotwire.NewID(slotwire.PrefixDelivery), TenantID: ev.TenantID, EndpointID: ep.ID,
 		EventID: ev.ID, EventType: ev.Type, Status: slotwire.StatusPending, OrderingKey: ep.DeliveryKey(ev),
@@ -129,10 +161,10 @@ func (in *ingest) deliver(ctx context.Context, it *store.IngestItem, ep *slotwir
 		d.Status = slotwire.StatusInflight
 		owner, until = in.b.Owner, sqlstore.MS(in.b.LeaseUntil)
 	}
-	err := in.insDeliver.QueryRowContext(ctx, d.ID, d.TenantID, d.EndpointID, d.EventID, d.EventType, d.Status,
-		in.now, owner, until, d.OrderingKey, in.now, in.now, ep.ID).Scan(&d.Seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // the endpoint was deleted or disabled since the fan-out
+	res, err := in.insDeliver.ExecContext(ctx, d.ID, d.TenantID, d.EndpointID, d.EventID, d.EventType, d.Status,
+		in.now, owner, until, d.OrderingKey, in.now, in.now)
+	if err == nil {
+		d.Seq, err = res.LastInsertId() // seq is the rowid
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: ingest delivery: %w", err)

@@ -15,9 +15,10 @@ const (
 	sqlVersion    = `SELECT endpoints_version FROM tenants WHERE id = ?`
 	sqlFindKey    = `SELECT id, created_at FROM events WHERE tenant_id = ? AND idempotency_key = ?`
 	sqlInsEvent   = `INSERT INTO events (id, tenant_id, type, idempotency_key, ordering_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlLive       = `SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1`
 	sqlInsDeliver = `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
 		next_attempt_at, lease_owner, lease_until, ordering_key, created_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1) RETURNING seq`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsAttempt = `INSERT OR IGNORE INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
 		SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`
 	sqlComplete = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
@@ -31,7 +32,7 @@ const (
 		WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempts = 0`
 )
 
-var hotQueries = []string{sqlVersion, sqlFindKey, sqlInsEvent, sqlInsDeliver, sqlInsAttempt, sqlComplete, sqlSucceedFirst}
+var hotQueries = []string{sqlVersion, sqlFindKey, sqlInsEvent, sqlLive, sqlInsDeliver, sqlInsAttempt, sqlComplete, sqlSucceedFirst}
 
 // wstmts are the hot statements by query.
 type wstmts map[string]*sql.Stmt
