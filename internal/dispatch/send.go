@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -97,13 +98,19 @@ func (d *Dispatcher) post(ctx context.Context, j *store.Job, now time.Time) (ret
 		return retrypolicy.Result{Err: tenantSafe(err)}, ""
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxLoggedBody))
+	bp := bodyBufs.Get().(*[]byte)
+	n, _ := io.ReadFull(resp.Body, *bp)
+	body := validUTF8((*bp)[:n]) // a copy: the buffer goes back to the pool
+	bodyBufs.Put(bp)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	return retrypolicy.Result{
 		StatusCode: resp.StatusCode,
 		RetryAfter: retrypolicy.ParseRetryAfter(resp.Header.Get("Retry-After"), now),
-	}, validUTF8(b)
+	}, body
 }
+
+// bodyBufs hold the kept start of a response body while it is read.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, maxLoggedBody); return &b }}
 
 // newRequest builds the signed delivery request.
 func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request, error) {
