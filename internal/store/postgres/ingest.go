@@ -45,11 +45,9 @@ func (db *DB) Ingest(ctx context.Context, b *store.IngestBatch) error {
 
 // ingestTx stores the batch inside tx (a module's write transaction, or
 // a batch freeing expired keys): look up idempotency keys, free expired
-// ones, insert the events and their deliveries.
+// ones, insert the events and their deliveries (insertSQL checks the
+// endpoints versions).
 func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error {
-	if err := db.CheckVersions(ctx, tx, b.Versions); err != nil {
-		return err
-	}
 	stored, err := lookupKeys(ctx, tx, b)
 	if err != nil {
 		return err

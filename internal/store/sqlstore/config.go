@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/store"
@@ -125,23 +124,6 @@ func (db *DB) EndpointsVersion(ctx context.Context, tenantID string) (int64, err
 		return 0, db.errf("endpoints version of "+tenantID, err)
 	}
 	return v, nil
-}
-
-// CheckVersions returns an error wrapping store.ErrStale when a tenant's
-// endpoints version is no longer the one given; for the ingest
-// transaction of a batch fanned out from a cache.
-func (db *DB) CheckVersions(ctx context.Context, tx *sql.Tx, versions map[string]int64) error {
-	for tenant, want := range versions {
-		var have int64
-		err := tx.QueryRowContext(ctx, db.q(`SELECT endpoints_version FROM tenants WHERE id = ?`), tenant).Scan(&have)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return db.errf("endpoints version", err)
-		}
-		if have != want {
-			return fmt.Errorf("%s: tenant %s: %w", db.D.Name(), tenant, store.ErrStale)
-		}
-	}
-	return nil
 }
 
 func enabledEndpointsSQL(d Dialect) string {
