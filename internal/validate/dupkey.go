@@ -21,7 +21,7 @@ type frame struct {
 // appears twice in one object, with the path of that object. It allocates
 // little: keys are compared as the document's own bytes unless escaped.
 func duplicateKey(doc []byte) (key, path string, found bool) {
-	var stack []frame
+	stack := make([]frame, 0, 8) // on the goroutine stack unless deeper
 	for i := 0; i < len(doc); i++ {
 		switch doc[i] {
 		case '{':
