@@ -282,3 +282,19 @@ type Attempt struct {
 	ResponseBody string    `json:"response_body,omitempty"`
 	Error        string    `json:"error,omitempty"`
 }
+
+// TestEventType is the type of the event POST /v1/endpoints/{id}/test sends.
+const TestEventType = "webhook.test"
+
+// TestResult is what a receiver answered to a test event.
+type TestResult struct {
+	// EventID is the test event's id (its webhook-id); the event is not stored.
+	EventID string `json:"event_id"`
+	// Succeeded is true for a 2xx answer.
+	Succeeded  bool  `json:"succeeded"`
+	StatusCode int   `json:"status_code,omitempty"`
+	LatencyMS  int64 `json:"latency_ms"`
+	// Body is the start of the answer's body (at most 4 KiB, valid UTF-8).
+	Body  string `json:"body,omitempty"`
+	Error string `json:"error,omitempty"`
+}

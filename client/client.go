@@ -158,6 +158,14 @@ func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodDelete, "/v1/endpoints/"+url.PathEscape(id), nil, nil)
 }
 
+// TestEndpoint sends a signed webhook.test event to the endpoint now and
+// returns what the receiver answered. Nothing is stored.
+func (c *Client) TestEndpoint(ctx context.Context, id string) (*TestResult, error) {
+	var r TestResult
+	err := c.Do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/test", nil, &r)
+	return &r, err
+}
+
 // EndpointSecret returns an endpoint's signing secret.
 func (c *Client) EndpointSecret(ctx context.Context, id string) (string, error) {
 	var s struct {

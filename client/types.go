@@ -158,3 +158,14 @@ type Page[T any] struct {
 	Data       []T    `json:"data"`
 	NextCursor string `json:"next_cursor,omitempty"`
 }
+
+// TestResult is what a receiver answered to a test event
+// (Client.TestEndpoint).
+type TestResult struct {
+	EventID    string `json:"event_id"`
+	Succeeded  bool   `json:"succeeded"`
+	StatusCode int    `json:"status_code,omitempty"`
+	LatencyMS  int64  `json:"latency_ms"`
+	Body       string `json:"body,omitempty"`
+	Error      string `json:"error,omitempty"`
+}

@@ -155,6 +155,25 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"secret": e.Secret})
 }
 
+// testEndpoint sends a signed webhook.test event to the endpoint now
+// (enabled or not) and answers with what the receiver said; nothing is
+// stored. It counts against the tenant's events-per-second limit.
+func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) {
+	t := TenantFrom(r.Context())
+	e, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, r.PathValue("id"))
+	if err == nil {
+		err = s.allowPublish(w, t.ID, 1)
+	}
+	if err == nil && s.cfg.Tester == nil {
+		err = errorf(slotwire.ECodeInternal, "this node cannot send test events")
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, s.cfg.Tester.Test(r.Context(), e))
+}
+
 func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 	e, err := s.cfg.Store.GetEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
 	if err != nil {

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	s.HandleTenant("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
 	s.HandleTenant("GET /v1/endpoints/{id}/secret", s.endpointSecret)
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
+	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 
 	s.HandleTenant("POST /v1/events", s.publishEvent)
 	s.HandleTenant("POST /v1/events/batch", s.publishBatch)

@@ -53,7 +53,14 @@ type Config struct {
 	TenantEventsPerSecond int
 	// ValidateEvent, if set, validates catalog event types.
 	ValidateEvent EventValidator
+	// Tester sends test events (POST /v1/endpoints/{id}/test).
+	Tester EndpointTester
 	Now           func() time.Time
+}
+
+// EndpointTester sends a test event to an endpoint and reports the answer.
+type EndpointTester interface {
+	Test(ctx context.Context, ep *slotwire.Endpoint) slotwire.TestResult
 }
 
 // Server serves the API.

@@ -84,16 +84,22 @@ func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
 // post sends the job's payload, signed, and returns the answer and the
 // start of its body.
 func (d *Dispatcher) post(ctx context.Context, j *store.Job, now time.Time) (retrypolicy.Result, string) {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	return post(ctx, d.client, d.cfg.Timeout, j, now)
+}
+
+// post sends j's payload, signed, with client within timeout, and returns
+// the answer and the start of its body.
+func post(ctx context.Context, client *http.Client, timeout time.Duration, j *store.Job, now time.Time) (retrypolicy.Result, string) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := newRequest(ctx, j, now)
 	if err != nil {
 		return retrypolicy.Result{Err: err}, ""
 	}
-	resp, err := d.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("timeout after %s: %w", d.cfg.Timeout, context.DeadlineExceeded)
+			err = fmt.Errorf("timeout after %s: %w", timeout, context.DeadlineExceeded)
 		}
 		return retrypolicy.Result{Err: tenantSafe(err)}, ""
 	}

@@ -152,7 +152,7 @@ func Headers(h map[string]string) error {
 
 // ReservedPrefixes are the event type namespaces only Slotwire publishes
 // (endpoint.disabled, endpoint.recovered …).
-var ReservedPrefixes = []string{"endpoint.", "slotwire."}
+var ReservedPrefixes = []string{"endpoint.", "slotwire.", "webhook."}
 
 // PublishableType refuses the types a tenant may not publish.
 func PublishableType(t string) error {
