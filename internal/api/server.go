@@ -55,7 +55,7 @@ type Config struct {
 	ValidateEvent EventValidator
 	// Tester sends test events (POST /v1/endpoints/{id}/test).
 	Tester EndpointTester
-	Now           func() time.Time
+	Now    func() time.Time
 }
 
 // EndpointTester sends a test event to an endpoint and reports the answer.
