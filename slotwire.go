@@ -27,6 +27,8 @@ const (
 	ECodeUnprocessable = "unprocessable"
 	// ECodeEndpointLimit: the tenant has as many endpoints as the node allows.
 	ECodeEndpointLimit = "endpoint_limit"
+	// ECodePlanLimit: the tenant's plan allows no more of something.
+	ECodePlanLimit = "plan_limit"
 	// ECodeRateLimited: the tenant publishes faster than the node allows.
 	ECodeRateLimited = "rate_limited"
 	// ECodeStorageUnavailable: the database cannot take writes (disk full).

@@ -110,6 +110,14 @@ func (c *Client) CreateTenant(ctx context.Context, name, plan string) (*TenantWi
 	return &t, err
 }
 
+// UpdateTenant changes a tenant's name or plan (admin token); nil fields
+// stay as they are.
+func (c *Client) UpdateTenant(ctx context.Context, id string, name, plan *string) (*Tenant, error) {
+	var t Tenant
+	err := c.Do(ctx, http.MethodPatch, "/v1/tenants/"+url.PathEscape(id), map[string]*string{"name": name, "plan": plan}, &t)
+	return &t, err
+}
+
 // ListTenants returns all tenants (admin token).
 func (c *Client) ListTenants(ctx context.Context) ([]Tenant, error) {
 	var l Page[Tenant]

@@ -42,7 +42,7 @@ func startServer(t *testing.T) *client.Client {
 
 func tenantClient(t *testing.T, admin *client.Client) *client.Client {
 	t.Helper()
-	ten, err := admin.CreateTenant(context.Background(), "Acme", "professional")
+	ten, err := admin.CreateTenant(context.Background(), "Acme", "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestTenantsAndKeys(t *testing.T) {
 	admin := startServer(t)
 	c := tenantClient(t, admin)
 	ts, err := admin.ListTenants(ctx)
-	if err != nil || len(ts) != 1 || ts[0].Name != "Acme" || ts[0].Plan != "professional" {
+	if err != nil || len(ts) != 1 || ts[0].Name != "Acme" || ts[0].Plan != "unlimited" {
 		t.Fatalf("ListTenants = %+v, %v", ts, err)
 	}
 	key, err := admin.CreateAPIKey(ctx, ts[0].ID)

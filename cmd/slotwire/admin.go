@@ -9,30 +9,36 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/server"
 )
 
 func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: slotwire tenant create --name NAME [--plan PLAN] [--db PATH]")
+		fmt.Fprintln(stderr, "usage: slotwire tenant create --name NAME [--plan PLAN] [--plans TABLE] [--db PATH]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ef := &envFlags{fs: fs}
-	var db, name, plan string
+	var db, name, plan, planTable string
 	ef.String(&db, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
 	fs.StringVar(&name, "name", "", "company name (required)")
-	fs.StringVar(&plan, "plan", "free", "plan")
+	fs.StringVar(&plan, "plan", plans.Default, "plan, one of --plans")
+	ef.String(&planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans, as for serve")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
+	}
+	table, err := plans.Parse(planTable)
+	if err != nil {
+		return err
 	}
 	st, err := server.OpenStore(ctx, db, server.StoreOptions{Migrate: !isPostgres(db), Modules: modules()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	t, err := api.CreateTenant(ctx, st, name, plan, time.Now())
+	t, err := api.CreateTenant(ctx, st, table, name, plan, time.Now())
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	p := startProc(t, db, addr)
 	ctx := context.Background()
 	admin := client.New("http://"+addr, "adm")
-	ten, err := admin.CreateTenant(ctx, "Acme", "professional")
+	ten, err := admin.CreateTenant(ctx, "Acme", "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestCatalogTypesValidatedOnPublish(t *testing.T) {
 	addr := freeAddr(t)
 	startProc(t, filepath.Join(t.TempDir(), "s.db"), addr)
 	ctx := context.Background()
-	ten, err := client.New("http://"+addr, "adm").CreateTenant(ctx, "Acme", "p")
+	ten, err := client.New("http://"+addr, "adm").CreateTenant(ctx, "Acme", "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 		c.procs = append(c.procs, startProc(t, dsn, addr, args...))
 		c.urls = append(c.urls, "http://"+addr)
 	}
-	ten, err := client.New(c.urls[0], "adm").CreateTenant(context.Background(), "Acme", "professional")
+	ten, err := client.New(c.urls[0], "adm").CreateTenant(context.Background(), "Acme", "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestRolesSplitAPIAndDelivery(t *testing.T) {
 	}
 	t.Cleanup(func() { worker.Process.Kill(); worker.Wait() })
 	ctx := context.Background()
-	ten, err := client.New("http://"+apiAddr, "adm").CreateTenant(ctx, "Acme", "p")
+	ten, err := client.New("http://"+apiAddr, "adm").CreateTenant(ctx, "Acme", "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}

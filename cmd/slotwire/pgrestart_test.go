@@ -83,7 +83,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		urls = append(urls, "http://"+addr)
 	}
 	ctx := context.Background()
-	ten, err := client.New(urls[0], "adm").CreateTenant(ctx, "Acme", "professional")
+	ten, err := client.New(urls[0], "adm").CreateTenant(ctx, "Acme", "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}

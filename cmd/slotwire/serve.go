@@ -13,6 +13,7 @@ import (
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/server"
 )
 
@@ -145,7 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef := &envFlags{fs: fs}
 	var cfg server.Config
 	var maxEvent int
-	var logLevel, logFormat, debugAddr string
+	var logLevel, logFormat, debugAddr, planTable string
 	var noMigrate bool
 	schedule := scheduleValue(dispatch.DefaultSchedule)
 	ef.String(&cfg.Addr, "addr", "SLOTWIRE_ADDR", "127.0.0.1:8080", "listen address of the HTTP API")
@@ -154,6 +155,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.Bool(&cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
 	ef.Int(&maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
 	ef.Int(&cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
+	ef.String(&planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans and the endpoints each allows, plan=limit,… (0: no limit; \"unlimited\" is always there)")
 	ef.Int(&cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
 	ef.String(&cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
 	ef.String(&cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
@@ -186,6 +188,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.Logger = log
+	if cfg.Plans, err = plans.Parse(planTable); err != nil {
+		return err
+	}
 	cfg.MaxEventBytes = int64(maxEvent)
 	cfg.Delivery.Schedule = schedule
 	cfg.Migrate = !noMigrate && !isPostgres(cfg.DB)

@@ -10,18 +10,22 @@ import (
 )
 
 // underEndpointCap refuses a new endpoint when the tenant has as many as
-// the node allows (--max-endpoints-per-tenant): one publish must not fan
-// out to an unbounded number of receivers.
+// its plan allows (read fresh: a plan change applies at once), or as the
+// node allows (--max-endpoints-per-tenant): one publish must not fan out
+// to an unbounded number of receivers.
 func (s *Server) underEndpointCap(r *http.Request, tenantID string) error {
-	max := s.cfg.MaxEndpointsPerTenant
-	if max <= 0 {
-		return nil
+	t, err := s.cfg.Store.GetTenant(r.Context(), tenantID)
+	if err != nil {
+		return err
 	}
 	n, err := s.cfg.Store.CountEndpoints(r.Context(), tenantID)
 	if err != nil {
 		return err
 	}
-	if n >= max {
+	if err := s.cfg.Plans.AllowsEndpoint(t.Plan, n); err != nil {
+		return err
+	}
+	if max := s.cfg.MaxEndpointsPerTenant; max > 0 && n >= max {
 		return errorf(slotwire.ECodeEndpointLimit, "this tenant has %d endpoints, the most this server allows (%d); delete one first", n, max)
 	}
 	return nil

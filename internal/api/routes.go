@@ -14,6 +14,7 @@ func (s *Server) routes() {
 
 	s.HandleAdmin("POST /v1/tenants", s.createTenant)
 	s.HandleAdmin("GET /v1/tenants", s.listTenants)
+	s.HandleAdmin("PATCH /v1/tenants/{id}", s.patchTenant)
 	s.HandleAdmin("POST /v1/tenants/{id}/api-keys", s.createAPIKey)
 
 	s.HandleTenant("POST /v1/endpoints", s.createEndpoint)

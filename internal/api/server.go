@@ -13,6 +13,7 @@ import (
 	"github.com/slotwire/slotwire/internal/httpx"
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
+	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -46,8 +47,12 @@ type Config struct {
 	AdminToken string
 	// MaxEventBytes bounds POST /v1/events bodies (default 256 KiB).
 	MaxEventBytes int64
-	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap).
+	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap), whatever
+	// its plan.
 	MaxEndpointsPerTenant int
+	// Plans are the tenant plans and their limits (default
+	// plans.DefaultTable).
+	Plans plans.Table
 	// TenantEventsPerSecond limits each tenant's publishing on this node
 	// (0: no limit); bursts of one second's worth are allowed.
 	TenantEventsPerSecond int
@@ -120,6 +125,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Guard == nil {
 		cfg.Guard = &netguard.Guard{}
+	}
+	if cfg.Plans == nil {
+		cfg.Plans = plans.Must(plans.DefaultTable)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if cfg.TenantEventsPerSecond > 0 {

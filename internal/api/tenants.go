@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -22,17 +23,15 @@ type tenantInput struct {
 }
 
 // CreateTenant validates and stores a tenant with its first API key. The
-// API and the `slotwire tenant create` command share it.
-func CreateTenant(ctx context.Context, s store.Store, name, plan string, now time.Time) (*TenantWithKey, error) {
-	name, plan = strings.TrimSpace(name), strings.TrimSpace(plan)
-	if name == "" || len(name) > 200 {
-		return nil, errorf(slotwire.ECodeInvalid, "name is required (at most 200 characters)")
+// API and the `slotwire tenant create` command share it. The plan must be
+// one of table's ("" is plans.Default).
+func CreateTenant(ctx context.Context, s store.Store, table plans.Table, name, plan string, now time.Time) (*TenantWithKey, error) {
+	name, err := tenantName(name)
+	if err != nil {
+		return nil, err
 	}
-	if plan == "" {
-		plan = "free"
-	}
-	if len(plan) > 64 {
-		return nil, errorf(slotwire.ECodeInvalid, "plan is longer than 64 characters")
+	if plan, err = table.Check(plan); err != nil {
+		return nil, err
 	}
 	t := &slotwire.Tenant{ID: slotwire.NewID(slotwire.PrefixTenant), Name: name, Plan: plan, CreatedAt: now.UTC()}
 	secret, key := newKey(t.ID, now)
@@ -40,6 +39,14 @@ func CreateTenant(ctx context.Context, s store.Store, name, plan string, now tim
 		return nil, err
 	}
 	return &TenantWithKey{Tenant: *t, APIKey: secret}, nil
+}
+
+func tenantName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return "", errorf(slotwire.ECodeInvalid, "name is required (at most 200 characters)")
+	}
+	return name, nil
 }
 
 func newKey(tenantID string, now time.Time) (string, *slotwire.APIKey) {
@@ -54,12 +61,43 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	t, err := CreateTenant(r.Context(), s.cfg.Store, in.Name, in.Plan, s.cfg.Now())
+	t, err := CreateTenant(r.Context(), s.cfg.Store, s.cfg.Plans, in.Name, in.Plan, s.cfg.Now())
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusCreated, t)
+}
+
+// tenantPatch is the body of PATCH /v1/tenants/{id}: the fields to change.
+type tenantPatch struct {
+	Name *string `json:"name"`
+	Plan *string `json:"plan"`
+}
+
+// patchTenant changes a tenant's name or plan; a new plan's limits apply
+// to the tenant's next request on every node.
+func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
+	var in tenantPatch
+	err := DecodeJSON(w, r, maxJSONBody, &in)
+	var t *slotwire.Tenant
+	if err == nil {
+		t, err = s.cfg.Store.GetTenant(r.Context(), r.PathValue("id"))
+	}
+	if err == nil && in.Name != nil {
+		t.Name, err = tenantName(*in.Name)
+	}
+	if err == nil && in.Plan != nil {
+		t.Plan, err = s.cfg.Plans.Check(*in.Plan)
+	}
+	if err == nil {
+		err = s.cfg.Store.UpdateTenant(r.Context(), t)
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, t)
 }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {

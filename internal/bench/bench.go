@@ -257,7 +257,7 @@ func (b *bencher) startNodeIn(ctx context.Context, dir, key string, extra ...str
 	var t struct {
 		APIKey string `json:"api_key"`
 	}
-	if err := n.call("POST", "/v1/tenants", "bench", map[string]string{"name": "bench"}, &t); err != nil {
+	if err := n.call("POST", "/v1/tenants", "bench", map[string]string{"name": "bench", "plan": "unlimited"}, &t); err != nil {
 		n.stop()
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func (b *bencher) hangTenant(n *node, url string, eps, events int) error {
 	var t struct {
 		APIKey string `json:"api_key"`
 	}
-	if err := n.call("POST", "/v1/tenants", "bench", map[string]string{"name": "hung"}, &t); err != nil {
+	if err := n.call("POST", "/v1/tenants", "bench", map[string]string{"name": "hung", "plan": "unlimited"}, &t); err != nil {
 		return err
 	}
 	other := *n

@@ -71,7 +71,7 @@ func StatusOf(code string) int {
 		return http.StatusConflict
 	case slotwire.ECodeUnauthorized:
 		return http.StatusUnauthorized
-	case slotwire.ECodeForbidden, slotwire.ECodeEndpointLimit:
+	case slotwire.ECodeForbidden, slotwire.ECodeEndpointLimit, slotwire.ECodePlanLimit:
 		return http.StatusForbidden
 	case slotwire.ECodeRateLimited:
 		return http.StatusTooManyRequests

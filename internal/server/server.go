@@ -21,6 +21,7 @@ import (
 	"github.com/slotwire/slotwire/internal/httpmw"
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
+	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
 )
@@ -43,6 +44,8 @@ type Config struct {
 	MaxEventBytes         int64
 	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap).
 	MaxEndpointsPerTenant int
+	// Plans are the tenant plans (default plans.DefaultTable).
+	Plans plans.Table
 	// TenantEventsPerSecond limits each tenant's publishing on this node
 	// (0: none).
 	TenantEventsPerSecond int
@@ -190,7 +193,7 @@ func (n *Node) build() {
 	n.API = api.New(api.Config{
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
-		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond,
+		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans,
 		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
 	})
 }

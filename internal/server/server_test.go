@@ -54,7 +54,7 @@ func start(t *testing.T, cfg server.Config) *env {
 
 func (e *env) tenant(name string) *client.Client {
 	e.t.Helper()
-	ten, err := e.admin.CreateTenant(context.Background(), name, "professional")
+	ten, err := e.admin.CreateTenant(context.Background(), name, "unlimited")
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -43,6 +43,8 @@ type Tenants interface {
 	GetTenant(ctx context.Context, id string) (*slotwire.Tenant, error)
 	// ListTenants returns tenants, oldest first.
 	ListTenants(ctx context.Context) ([]*slotwire.Tenant, error)
+	// UpdateTenant stores a tenant's name and plan.
+	UpdateTenant(ctx context.Context, t *slotwire.Tenant) error
 	// CreateAPIKey adds a key to an existing tenant.
 	CreateAPIKey(ctx context.Context, key *slotwire.APIKey) error
 	// TenantByKeyHash returns the tenant owning the API key with that hash.

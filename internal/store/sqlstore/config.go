@@ -41,6 +41,15 @@ func (db *DB) GetTenant(ctx context.Context, id string) (*slotwire.Tenant, error
 	return db.scanTenant(db.R.QueryRowContext(ctx, db.q(`SELECT id, name, plan, created_at FROM tenants WHERE id = ?`), id))
 }
 
+// UpdateTenant stores a tenant's name and plan.
+func (db *DB) UpdateTenant(ctx context.Context, t *slotwire.Tenant) error {
+	res, err := db.W.ExecContext(ctx, db.q(`UPDATE tenants SET name = ?, plan = ? WHERE id = ?`), t.Name, t.Plan, t.ID)
+	if err != nil {
+		return db.errf("update tenant", err)
+	}
+	return mustHaveChanged(res, "tenant")
+}
+
 // ListTenants returns tenants, oldest first.
 func (db *DB) ListTenants(ctx context.Context) ([]*slotwire.Tenant, error) {
 	rows, err := db.R.QueryContext(ctx, `SELECT id, name, plan, created_at FROM tenants ORDER BY id`)

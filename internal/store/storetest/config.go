@@ -39,6 +39,14 @@ func testTenants(t *testing.T, s store.Store) {
 	if len(all) != 2 {
 		t.Fatalf("ListTenants = %d", len(all))
 	}
+	// UpdateTenant changes the name and plan.
+	up := newTenant(t, s, "Before")
+	up.Name, up.Plan = "After", "enterprise"
+	must(t, s.UpdateTenant(ctx(), up))
+	if got, err := s.GetTenant(ctx(), up.ID); err != nil || got.Name != "After" || got.Plan != "enterprise" {
+		t.Fatalf("updated tenant = %+v, %v", got, err)
+	}
+	notFound(t, s.UpdateTenant(ctx(), &slotwire.Tenant{ID: "ten_nope", Name: "x", Plan: "basic"}))
 }
 
 func testEndpoints(t *testing.T, s store.Store) {
