@@ -27,6 +27,8 @@ const (
 	ECodeUnprocessable = "unprocessable"
 	// ECodeEndpointLimit: the tenant has as many endpoints as the node allows.
 	ECodeEndpointLimit = "endpoint_limit"
+	// ECodeMissingScope: the API key lacks the scope a request needs.
+	ECodeMissingScope = "missing_scope"
 	// ECodePlanLimit: the tenant's plan allows no more of something.
 	ECodePlanLimit = "plan_limit"
 	// ECodeRateLimited: the tenant publishes faster than the node allows.
@@ -82,12 +84,22 @@ type Tenant struct {
 
 // APIKey authenticates a tenant. Only the SHA-256 hash of the secret is stored.
 type APIKey struct {
-	ID        string    `json:"id"`
-	TenantID  string    `json:"tenant_id"`
-	Hash      string    `json:"-"`
-	Prefix    string    `json:"prefix"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Hash     string `json:"-"`
+	Prefix   string `json:"prefix"`
+	// Name says what the key is for ("zapier").
+	Name string `json:"name"`
+	// Last4 are the key's last four characters, to tell keys apart.
+	Last4 string `json:"last4"`
+	// Scopes are what the key may do (ScopeAdmin: everything).
+	Scopes    []string  `json:"scopes"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// ScopeAdmin lets a key do everything its tenant may, keys and settings
+// included; the key a tenant is created with has it.
+const ScopeAdmin = "admin"
 
 // Ordering values of an endpoint.
 const (

@@ -166,6 +166,25 @@ func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodDelete, "/v1/endpoints/"+url.PathEscape(id), nil, nil)
 }
 
+// CreateKey creates an API key with scopes (the calling key needs admin).
+func (c *Client) CreateKey(ctx context.Context, name string, scopes ...string) (*NewKey, error) {
+	var k NewKey
+	err := c.Do(ctx, http.MethodPost, "/v1/api-keys", map[string]any{"name": name, "scopes": scopes}, &k)
+	return &k, err
+}
+
+// ListKeys lists the tenant's API keys, never their secrets (needs admin).
+func (c *Client) ListKeys(ctx context.Context) ([]Key, error) {
+	var l Page[Key]
+	err := c.Do(ctx, http.MethodGet, "/v1/api-keys", nil, &l)
+	return l.Data, err
+}
+
+// DeleteKey revokes an API key (needs admin).
+func (c *Client) DeleteKey(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, "/v1/api-keys/"+url.PathEscape(id), nil, nil)
+}
+
 // TestEndpoint sends a signed webhook.test event to the endpoint now and
 // returns what the receiver answered. Nothing is stored.
 func (c *Client) TestEndpoint(ctx context.Context, id string) (*TestResult, error) {

@@ -169,3 +169,20 @@ type TestResult struct {
 	Body       string `json:"body,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
+
+// Key is a tenant's API key as listed: never the secret.
+type Key struct {
+	ID        string    `json:"id"`
+	TenantID  string    `json:"tenant_id"`
+	Prefix    string    `json:"prefix"`
+	Name      string    `json:"name"`
+	Last4     string    `json:"last4"`
+	Scopes    []string  `json:"scopes"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewKey is a key just created: Secret is shown only this once.
+type NewKey struct {
+	Key
+	Secret string `json:"api_key"`
+}

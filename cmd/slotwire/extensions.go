@@ -18,6 +18,7 @@ func extensions() []server.Extension {
 		svc := scheduling.New(scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake})
 		svc.Register(n.API)
 		n.AddValidator(scheduling.ValidateEvent)
+		scheduling.RegisterScopes(n.Scopes)
 		return nil
 	}}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -434,5 +435,43 @@ func TestEndpointChangeSeenAcrossNodes(t *testing.T) {
 	}
 	if !second.WaitFor(30*time.Second, func() bool { return second.IDs()[a.ID] == 1 }) {
 		t.Fatal("an endpoint created on node 1 did not get an event published on node 0 after it")
+	}
+}
+
+// A key revoked on one node answers 401 on its next request to another
+// node, even a publish there that its key cache would have let through.
+func TestRevokedKeyAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two slotwire processes")
+	}
+	t.Parallel()
+	cl := startCluster(t, 2)
+	ctx := context.Background()
+	var k struct {
+		ID  string `json:"id"`
+		Key string `json:"api_key"`
+	}
+	if err := cl.client(0).Do(ctx, "POST", "/v1/api-keys", map[string]any{"name": "zapier", "scopes": []string{"custom"}}, &k); err != nil {
+		t.Fatal(err)
+	}
+	onB := client.New(cl.urls[1], k.Key)
+	if _, err := onB.Publish(ctx, "invoice.paid", map[string]int{"n": 1}, ""); err != nil {
+		t.Fatal(err) // node 1 now has the key in its cache
+	}
+	if err := cl.client(0).Do(ctx, "DELETE", "/v1/api-keys/"+k.ID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, try := range []func() error{
+		func() error { _, err := onB.Publish(ctx, "invoice.paid", map[string]int{"n": 2}, ""); return err },
+		func() error {
+			_, err := onB.PublishBatch(ctx, []client.EventInput{{Type: "invoice.paid", Data: json.RawMessage(`{"n":3}`)}})
+			return err
+		},
+		func() error { _, err := onB.ListEndpoints(ctx, "", 10); return err },
+	} {
+		var ce *client.Error
+		if err := try(); !errors.As(err, &ce) || ce.Status != 401 {
+			t.Fatalf("a revoked key on the other node: %v, want 401", err)
+		}
 	}
 }

@@ -16,7 +16,7 @@ type DeliveryDetail struct {
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	t := TenantFrom(r.Context())
-	ep, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, r.PathValue("id"))
+	ep, err := s.scopedEndpoint(r, "read this endpoint's deliveries")
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -42,6 +42,9 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 	t := TenantFrom(r.Context())
 	d, err := s.cfg.Store.GetDelivery(r.Context(), t.ID, r.PathValue("id"))
+	if err == nil {
+		err = s.typeInScope(r, d.EventType, "read this delivery")
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -56,7 +59,14 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deliveryPayload(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	p, err := s.cfg.Store.DeliveryPayload(r.Context(), TenantFrom(r.Context()).ID, id)
+	d, err := s.cfg.Store.GetDelivery(r.Context(), TenantFrom(r.Context()).ID, id)
+	if err == nil {
+		err = s.typeInScope(r, d.EventType, "read this delivery")
+	}
+	var p []byte
+	if err == nil {
+		p, err = s.cfg.Store.DeliveryPayload(r.Context(), TenantFrom(r.Context()).ID, id)
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -72,7 +82,13 @@ func (s *Server) deliveryPayload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request) {
 	t := TenantFrom(r.Context())
-	d, err := s.cfg.Store.Replay(r.Context(), t.ID, r.PathValue("id"), slotwire.NewID(slotwire.PrefixDelivery), s.cfg.Now().UTC())
+	d, err := s.cfg.Store.GetDelivery(r.Context(), t.ID, r.PathValue("id"))
+	if err == nil {
+		err = s.typeInScope(r, d.EventType, "replay this delivery")
+	}
+	if err == nil {
+		d, err = s.cfg.Store.Replay(r.Context(), t.ID, d.ID, slotwire.NewID(slotwire.PrefixDelivery), s.cfg.Now().UTC())
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return

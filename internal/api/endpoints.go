@@ -109,7 +109,11 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now().UTC()
 	e := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: t.ID, Enabled: true,
 		Headers: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := s.apply(r, e, &in); err != nil {
+	err := s.apply(r, e, &in)
+	if err == nil {
+		err = s.endpointInScope(r, e, "subscribe to these event types")
+	}
+	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
@@ -134,11 +138,14 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, NewList(eps, p, func(e *slotwire.Endpoint) string { return e.ID }))
+	// The cursor follows the page read, the data only what the key covers.
+	l := NewList(eps, p, func(e *slotwire.Endpoint) string { return e.ID })
+	l.Data = s.visibleEndpoints(r, l.Data)
+	WriteJSON(w, http.StatusOK, l)
 }
 
 func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
-	e, err := s.cfg.Store.GetEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
+	e, err := s.scopedEndpoint(r, "read this endpoint")
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -147,7 +154,7 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
-	e, err := s.cfg.Store.GetEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
+	e, err := s.scopedEndpoint(r, "read this endpoint's secret")
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -160,7 +167,7 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
 // stored. It counts against the tenant's events-per-second limit.
 func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) {
 	t := TenantFrom(r.Context())
-	e, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, r.PathValue("id"))
+	e, err := s.scopedEndpoint(r, "test this endpoint")
 	if err == nil {
 		err = s.allowPublish(w, t.ID, 1)
 	}
@@ -175,7 +182,7 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
-	e, err := s.cfg.Store.GetEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
+	e, err := s.scopedEndpoint(r, "change this endpoint")
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -185,7 +192,11 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	if err := s.apply(r, e, &in); err != nil {
+	err = s.apply(r, e, &in)
+	if err == nil {
+		err = s.endpointInScope(r, e, "subscribe to these event types")
+	}
+	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
@@ -201,7 +212,11 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.DeleteEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id")); err != nil {
+	_, err := s.scopedEndpoint(r, "delete this endpoint")
+	if err == nil {
+		err = s.cfg.Store.DeleteEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
+	}
+	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/httpx"
+	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/validate"
 )
 
@@ -42,18 +45,39 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.eventFrom(TenantFrom(r.Context()).ID, &in)
 	if err == nil {
+		err = s.typeInScope(r, e.Type, "publish "+e.Type)
+	}
+	if err == nil {
 		err = s.allowPublish(w, e.TenantID, 1)
 	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	res, err := s.cfg.Publisher.Publish(r.Context(), e)
+	res, err := s.cfg.Publisher.Publish(s.publishContext(r), e)
 	if err != nil {
-		s.Fail(w, r, err)
+		s.publishFailed(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusAccepted, EventAccepted{ID: res.ID, Duplicate: res.Duplicate})
+}
+
+// publishContext tells the ingester which key publishes, so that events
+// of a key revoked since the key cache read it are refused at commit.
+func (s *Server) publishContext(r *http.Request) context.Context {
+	if k := httpx.KeyFrom(r.Context()); k != nil {
+		return ingest.WithKey(r.Context(), k.Hash)
+	}
+	return r.Context()
+}
+
+// publishFailed answers a failed publish; a key found revoked at commit
+// leaves the key cache.
+func (s *Server) publishFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if k := httpx.KeyFrom(r.Context()); k != nil && slotwire.ErrorCode(err) == slotwire.ECodeUnauthorized {
+		s.keys.drop(k.Hash)
+	}
+	s.Fail(w, r, err)
 }
 
 // readEventBody reads and strictly decodes a publish body of at most limit
@@ -144,6 +168,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 	var at []int
 	for i := range in.Events {
 		e, err := s.eventFrom(TenantFrom(r.Context()).ID, &in.Events[i])
+		if err == nil {
+			err = s.typeInScope(r, e.Type, "publish "+e.Type)
+		}
 		if err != nil {
 			out[i].Error = &ErrorInfo{Code: slotwire.ErrorCode(err), Message: slotwire.ErrorMessage(err)}
 			continue
@@ -155,9 +182,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(events) > 0 {
-		res, err := s.cfg.Publisher.PublishBatch(r.Context(), events)
+		res, err := s.cfg.Publisher.PublishBatch(s.publishContext(r), events)
 		if err != nil {
-			s.Fail(w, r, err)
+			s.publishFailed(w, r, err)
 			return
 		}
 		for k, i := range at {
@@ -169,6 +196,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 	e, err := s.cfg.Store.GetEvent(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
+	if err == nil {
+		err = s.typeInScope(r, e.Type, "read this event")
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return

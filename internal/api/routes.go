@@ -17,6 +17,10 @@ func (s *Server) routes() {
 	s.HandleAdmin("PATCH /v1/tenants/{id}", s.patchTenant)
 	s.HandleAdmin("POST /v1/tenants/{id}/api-keys", s.createAPIKey)
 
+	s.HandleTenant("POST /v1/api-keys", s.createKey)
+	s.HandleTenant("GET /v1/api-keys", s.listKeys)
+	s.HandleTenant("DELETE /v1/api-keys/{id}", s.deleteKey)
+
 	s.HandleTenant("POST /v1/endpoints", s.createEndpoint)
 	s.HandleTenant("GET /v1/endpoints", s.listEndpoints)
 	s.HandleTenant("GET /v1/endpoints/{id}", s.getEndpoint)
@@ -26,8 +30,8 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 
-	s.HandleTenant("POST /v1/events", s.publishEvent)
-	s.HandleTenant("POST /v1/events/batch", s.publishBatch)
+	s.handlePublish("POST /v1/events", s.publishEvent)
+	s.handlePublish("POST /v1/events/batch", s.publishBatch)
 	s.HandleTenant("GET /v1/events/{id}", s.getEvent)
 
 	s.HandleTenant("GET /v1/deliveries/{id}", s.getDelivery)

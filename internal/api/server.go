@@ -14,6 +14,7 @@ import (
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/plans"
+	"github.com/slotwire/slotwire/internal/scopes"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	// Plans are the tenant plans and their limits (default
 	// plans.DefaultTable).
 	Plans plans.Table
+	// Scopes are the API key scopes (default: admin and custom only);
+	// modules add theirs before the server serves.
+	Scopes *scopes.Set
 	// TenantEventsPerSecond limits each tenant's publishing on this node
 	// (0: no limit); bursts of one second's worth are allowed.
 	TenantEventsPerSecond int
@@ -79,35 +83,56 @@ type Server struct {
 }
 
 // keyCache remembers authenticated API keys briefly, so a busy publisher
-// does not cost a database read per request.
+// does not cost a database read per request. Only publish routes use it:
+// the ingest transaction refuses events of a key revoked meanwhile
+// (ingest.WithKey), every other route reads the key afresh.
 type keyCache struct {
 	mu sync.Mutex
 	m  map[string]cachedKey
 }
 
 type cachedKey struct {
+	key     *slotwire.APIKey
 	tenant  *slotwire.Tenant
 	expires time.Time
 }
 
 const keyCacheTTL = 10 * time.Second
 
-func (c *keyCache) get(hash string, now time.Time) *slotwire.Tenant {
+func (c *keyCache) get(hash string, now time.Time) (*slotwire.APIKey, *slotwire.Tenant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[hash]; ok && now.Before(e.expires) {
-		return e.tenant
+		return e.key, e.tenant
 	}
-	return nil
+	return nil, nil
 }
 
-func (c *keyCache) put(hash string, t *slotwire.Tenant, now time.Time) {
+func (c *keyCache) put(k *slotwire.APIKey, t *slotwire.Tenant, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 10000 {
 		c.m = map[string]cachedKey{}
 	}
-	c.m[hash] = cachedKey{tenant: t, expires: now.Add(keyCacheTTL)}
+	c.m[k.Hash] = cachedKey{key: k, tenant: t, expires: now.Add(keyCacheTTL)}
+}
+
+// dropID forgets a key by id (revoked on this node).
+func (c *keyCache) dropID(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.key.ID == id {
+			delete(c.m, h)
+		}
+	}
+}
+
+// drop forgets a key (revoked).
+func (c *keyCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, hash)
 }
 
 const maxJSONBody = 1 << 20
@@ -129,6 +154,9 @@ func New(cfg Config) *Server {
 	if cfg.Plans == nil {
 		cfg.Plans = plans.Must(plans.DefaultTable)
 	}
+	if cfg.Scopes == nil {
+		cfg.Scopes = scopes.New()
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if cfg.TenantEventsPerSecond > 0 {
 		s.limiter = &rateLimiter{rate: float64(cfg.TenantEventsPerSecond)}
@@ -143,10 +171,17 @@ var _ httpx.Router = (*Server)(nil)
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // HandleTenant registers a route that needs a tenant API key; the handler
-// finds the tenant with TenantFrom(r.Context()). It makes *Server an
-// httpx.Router, the interface modules register their routes with.
+// finds the tenant with TenantFrom(r.Context()) and the key with
+// httpx.KeyFrom. It makes *Server an httpx.Router, the interface modules
+// register their routes with.
 func (s *Server) HandleTenant(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.requireTenant(h))
+	s.mux.Handle(pattern, s.requireTenant(h, false))
+}
+
+// handlePublish registers a publish route: its key may come from the key
+// cache, because the ingest transaction checks it again.
+func (s *Server) handlePublish(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.requireTenant(h, true))
 }
 
 // HandleAdmin registers a route that needs the admin token.
@@ -157,32 +192,41 @@ func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
 // Handle registers an unauthenticated route.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-func (s *Server) requireTenant(h http.HandlerFunc) http.Handler {
+func (s *Server) requireTenant(h http.HandlerFunc, cached bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := bearer(r)
-		if key == "" {
+		secret := bearer(r)
+		if secret == "" {
 			WriteError(w, errorf(slotwire.ECodeUnauthorized, "send a tenant API key as 'Authorization: Bearer sk_...'"))
 			return
 		}
-		hash, now := HashKey(key), time.Now()
-		if t := s.keys.get(hash, now); t != nil {
-			h(w, r.WithContext(httpx.WithTenant(r.Context(), t)))
-			return
-		}
-		t, err := s.cfg.Store.TenantByKeyHash(r.Context(), hash)
-		if err == nil {
-			s.keys.put(hash, t, now)
-		}
-		if err != nil {
-			if slotwire.ErrorCode(err) == slotwire.ECodeNotFound {
-				WriteError(w, errorf(slotwire.ECodeUnauthorized, "API key is not valid"))
-				return
-			}
+		k, t, err := s.authenticate(r.Context(), HashKey(secret), cached)
+		switch {
+		case slotwire.ErrorCode(err) == slotwire.ECodeNotFound:
+			WriteError(w, errorf(slotwire.ECodeUnauthorized, "API key is not valid"))
+		case err != nil:
 			s.internal(w, r, err)
-			return
+		default:
+			h(w, r.WithContext(httpx.WithKey(httpx.WithTenant(r.Context(), t), k)))
 		}
-		h(w, r.WithContext(httpx.WithTenant(r.Context(), t)))
 	})
+}
+
+// authenticate finds the key with that hash and its tenant, from the key
+// cache when cached allows.
+func (s *Server) authenticate(ctx context.Context, hash string, cached bool) (*slotwire.APIKey, *slotwire.Tenant, error) {
+	now := time.Now()
+	if cached {
+		if k, t := s.keys.get(hash, now); k != nil {
+			return k, t, nil
+		}
+	}
+	k, t, err := s.cfg.Store.KeyByHash(ctx, hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	k.Hash = hash
+	s.keys.put(k, t, now)
+	return k, t, nil
 }
 
 func (s *Server) requireAdmin(h http.HandlerFunc) http.Handler {

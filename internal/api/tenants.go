@@ -34,7 +34,7 @@ func CreateTenant(ctx context.Context, s store.Store, table plans.Table, name, p
 		return nil, err
 	}
 	t := &slotwire.Tenant{ID: slotwire.NewID(slotwire.PrefixTenant), Name: name, Plan: plan, CreatedAt: now.UTC()}
-	secret, key := newKey(t.ID, now)
+	secret, key := newKey(t.ID, now, "default", []string{slotwire.ScopeAdmin})
 	if err := s.CreateTenant(ctx, t, key); err != nil {
 		return nil, err
 	}
@@ -49,10 +49,10 @@ func tenantName(name string) (string, error) {
 	return name, nil
 }
 
-func newKey(tenantID string, now time.Time) (string, *slotwire.APIKey) {
+func newKey(tenantID string, now time.Time, name string, scopes []string) (string, *slotwire.APIKey) {
 	secret := GenerateAPIKey()
-	return secret, &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: tenantID,
-		Hash: HashKey(secret), Prefix: secret[:7], CreatedAt: now.UTC()}
+	return secret, &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: tenantID, Name: name,
+		Hash: HashKey(secret), Prefix: secret[:7], Last4: secret[len(secret)-4:], Scopes: scopes, CreatedAt: now.UTC()}
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +118,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	secret, key := newKey(t.ID, s.cfg.Now())
+	secret, key := newKey(t.ID, s.cfg.Now(), "admin", []string{slotwire.ScopeAdmin})
 	if err := s.cfg.Store.CreateAPIKey(r.Context(), key); err != nil {
 		s.Fail(w, r, err)
 		return

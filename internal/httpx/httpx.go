@@ -36,6 +36,20 @@ func TenantFrom(ctx context.Context) *slotwire.Tenant {
 	return t
 }
 
+type keyKey struct{}
+
+// KeyFrom returns the API key that authenticated the request (its Hash
+// set), or nil.
+func KeyFrom(ctx context.Context) *slotwire.APIKey {
+	k, _ := ctx.Value(keyKey{}).(*slotwire.APIKey)
+	return k
+}
+
+// WithKey returns ctx carrying the API key k.
+func WithKey(ctx context.Context, k *slotwire.APIKey) context.Context {
+	return context.WithValue(ctx, keyKey{}, k)
+}
+
 // WithTenant returns ctx carrying t.
 func WithTenant(ctx context.Context, t *slotwire.Tenant) context.Context {
 	return context.WithValue(ctx, tenantKey, t)
@@ -71,7 +85,7 @@ func StatusOf(code string) int {
 		return http.StatusConflict
 	case slotwire.ECodeUnauthorized:
 		return http.StatusUnauthorized
-	case slotwire.ECodeForbidden, slotwire.ECodeEndpointLimit, slotwire.ECodePlanLimit:
+	case slotwire.ECodeForbidden, slotwire.ECodeEndpointLimit, slotwire.ECodePlanLimit, slotwire.ECodeMissingScope:
 		return http.StatusForbidden
 	case slotwire.ECodeRateLimited:
 		return http.StatusTooManyRequests

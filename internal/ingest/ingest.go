@@ -49,8 +49,18 @@ type Ingester struct {
 
 // request is one caller's events, committed together.
 type request struct {
-	items []*store.IngestItem
-	done  chan error
+	items   []*store.IngestItem
+	keyHash string // the API key that published them (WithKey), if any
+	done    chan error
+}
+
+type keyCtx struct{}
+
+// WithKey marks ctx as a publish by the API key with that hash: its events
+// are refused at commit (401 unauthorized) if the key was revoked since it
+// was checked, so a key cache in front cannot outlive a revocation.
+func WithKey(ctx context.Context, hash string) context.Context {
+	return context.WithValue(ctx, keyCtx{}, hash)
 }
 
 // New returns an Ingester; call Start before Publish.
@@ -107,10 +117,11 @@ func (in *Ingester) Publish(ctx context.Context, e *slotwire.Event) (Result, err
 // idempotency key repeated makes the later event a duplicate of the
 // earlier one.
 func (in *Ingester) PublishBatch(ctx context.Context, events []*slotwire.Event) ([]Result, error) {
-	req := &request{items: make([]*store.IngestItem, len(events)), done: make(chan error, 1)}
+	hash, _ := ctx.Value(keyCtx{}).(string)
+	req := &request{items: make([]*store.IngestItem, len(events)), keyHash: hash, done: make(chan error, 1)}
 	for i, e := range events {
 		in.prepare(e)
-		req.items[i] = &store.IngestItem{Event: e}
+		req.items[i] = &store.IngestItem{Event: e, KeyHash: hash}
 	}
 	if err := in.submit(ctx, req); err != nil {
 		return nil, err
@@ -219,6 +230,17 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 		b.Items = append(b.Items, r.items...)
 	}
 	res, err := in.store(ctx, b)
+	var revoked *store.RevokedKeysError
+	if errors.As(err, &revoked) {
+		// Nothing was stored: refuse the revoked keys' requests, commit
+		// the others again.
+		if rest := refuse(reqs, revoked.Hashes); len(rest) > 0 && len(rest) < len(reqs) {
+			in.commit(ctx, rest)
+			return
+		} else if len(rest) == 0 {
+			return
+		}
+	}
 	if err != nil {
 		in.cfg.Logger.Error("ingest batch failed", "events", len(reqs), "err", err)
 		for _, r := range reqs {
@@ -236,6 +258,24 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	for _, r := range reqs {
 		r.done <- nil
 	}
+}
+
+// refuse answers the requests published with a revoked key and returns
+// the others.
+func refuse(reqs []*request, hashes []string) []*request {
+	gone := map[string]bool{}
+	for _, h := range hashes {
+		gone[h] = true
+	}
+	var rest []*request
+	for _, r := range reqs {
+		if r.keyHash != "" && gone[r.keyHash] {
+			r.done <- slotwire.Errorf(slotwire.ECodeUnauthorized, "API key is not valid")
+			continue
+		}
+		rest = append(rest, r)
+	}
+	return rest
 }
 
 // store fans the batch out from the endpoint cache, reserves room for it

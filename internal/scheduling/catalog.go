@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/scopes"
 )
 
 // EventType describes one event type of the catalog: what it means, the
@@ -37,6 +39,24 @@ var Scopes = []struct{ Name, Description string }{
 	{"shifts", "resource shifts (shift.*)"},
 	{"service_groups", "service groups (service_group.*)"},
 	{"notifications", "notifications sent to customers and staff; no scheduling-core event needs it yet"},
+}
+
+// RegisterScopes adds the catalog's scopes to set, each covering the
+// event type prefixes of its catalog types (appointment and group_event
+// for events …).
+func RegisterScopes(set *scopes.Set) {
+	prefixes := map[string][]string{}
+	seen := map[string]bool{}
+	for _, t := range Catalog() {
+		first, _, _ := strings.Cut(t.Type, ".")
+		if !seen[first] {
+			seen[first] = true
+			prefixes[t.Scope] = append(prefixes[t.Scope], first)
+		}
+	}
+	for _, sc := range Scopes {
+		set.Add(sc.Name, sc.Description, prefixes[sc.Name]...)
+	}
 }
 
 const schemaDialect = "https://json-schema.org/draft/2020-12/schema"

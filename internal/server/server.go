@@ -22,6 +22,7 @@ import (
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/plans"
+	"github.com/slotwire/slotwire/internal/scopes"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
 )
@@ -82,7 +83,9 @@ type Node struct {
 	http *http.Server
 	// Validators added by extensions for catalog event types.
 	validators []api.EventValidator
-	stoppers   []func()
+	// Scopes of API keys; extensions add theirs.
+	Scopes   *scopes.Set
+	stoppers []func()
 }
 
 // StoreOptions configure OpenStore.
@@ -190,10 +193,11 @@ func (n *Node) build() {
 	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest")}
 	ic.Dispatcher = n.Dispatcher // nil on API-only nodes: ingest notifies the workers through the store
 	n.Ingester = ingest.New(ic)
+	n.Scopes = scopes.New()
 	n.API = api.New(api.Config{
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
-		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans,
+		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes,
 		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
 	})
 }

@@ -26,6 +26,9 @@ var (
 	ErrFull = errors.New("storage is full")
 	// ErrUnreachable: the database server cannot be reached right now.
 	ErrUnreachable = errors.New("database unreachable")
+	// ErrKeyRevoked: an API key that published events was revoked before
+	// they were stored (RevokedKeysError wraps it).
+	ErrKeyRevoked = errors.New("API key revoked")
 	// ErrStale: an ingest batch's targets were computed from endpoints
 	// that have changed since (IngestBatch.Versions); nothing was stored.
 	ErrStale = errors.New("endpoints changed since the fan-out")
@@ -47,8 +50,15 @@ type Tenants interface {
 	UpdateTenant(ctx context.Context, t *slotwire.Tenant) error
 	// CreateAPIKey adds a key to an existing tenant.
 	CreateAPIKey(ctx context.Context, key *slotwire.APIKey) error
-	// TenantByKeyHash returns the tenant owning the API key with that hash.
-	TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error)
+	// KeyByHash returns the API key with that hash and its tenant, or an
+	// error wrapping slotwire.ErrNotFound (revoked or never issued).
+	KeyByHash(ctx context.Context, hash string) (*slotwire.APIKey, *slotwire.Tenant, error)
+	// ListAPIKeys returns a tenant's keys, oldest first.
+	ListAPIKeys(ctx context.Context, tenantID string) ([]*slotwire.APIKey, error)
+	// DeleteAPIKey revokes a key: it stops working at once, and a batch
+	// published with it that was not yet stored is refused
+	// (RevokedKeysError).
+	DeleteAPIKey(ctx context.Context, tenantID, id string) error
 }
 
 // Endpoints is the endpoint half of the configuration store.
@@ -181,12 +191,27 @@ type Target struct {
 	Leased   bool
 }
 
+// RevokedKeysError says which API keys (by hash) of an ingest batch no
+// longer exist; nothing of the batch was stored.
+type RevokedKeysError struct{ Hashes []string }
+
+func (e *RevokedKeysError) Error() string {
+	return fmt.Sprintf("%d API key(s) revoked: nothing stored", len(e.Hashes))
+}
+
+// Unwrap makes errors.Is(err, ErrKeyRevoked) hold.
+func (e *RevokedKeysError) Unwrap() error { return ErrKeyRevoked }
+
 // IngestItem is one event of a batch. The caller fills Event (ID,
 // TenantID, Type, Data, IdempotencyKey, CreatedAt, Payload) and Targets
 // (the fan-out, decided before the transaction); Ingest fills the results.
 type IngestItem struct {
 	Event   *slotwire.Event
 	Targets []Target
+	// KeyHash is the hash of the API key that published the event, if
+	// any: the batch is refused (RevokedKeysError) when that key no
+	// longer exists.
+	KeyHash string
 
 	// Duplicate is set when the idempotency key was seen within the
 	// window; Event.ID is then the first event's id and nothing is stored.

@@ -151,16 +151,20 @@ func (p plan) apply() {
 // whose idempotency key another transaction stored meanwhile is skipped
 // by ON CONFLICT, and so are its deliveries. When a tenant's endpoints
 // version is no longer the one the fan-out used ($19, $20), nothing is
-// inserted and the answer is one 's' row.
+// inserted and the answer is one 's' row; when an API key that published
+// some of the batch ($21) no longer exists, nothing is inserted and the
+// answer has a 'k' row per such key.
 const insertSQL = `WITH stale AS (
 		SELECT 1 FROM unnest($19::text[], $20::bigint[]) AS v(id, version)
 		JOIN tenants t ON t.id = v.id WHERE t.endpoints_version <> v.version
+	), revoked AS (
+		SELECT h FROM unnest($21::text[]) AS k(h) WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE hash = k.h)
 	), ev AS (
 		INSERT INTO events (id, tenant_id, type, idempotency_key, ordering_key, payload, created_at)
 		SELECT id, tenant_id, type, NULLIF(idempotency_key, ''), NULLIF(ordering_key, ''), payload, created_at
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bigint[])
 			AS x(id, tenant_id, type, idempotency_key, ordering_key, payload, created_at)
-		WHERE NOT EXISTS (SELECT 1 FROM stale)
+		WHERE NOT EXISTS (SELECT 1 FROM stale) AND NOT EXISTS (SELECT 1 FROM revoked)
 		ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 		RETURNING id
 	), live AS (
@@ -177,12 +181,14 @@ const insertSQL = `WITH stale AS (
 		RETURNING id, seq
 	)
 	SELECT 'e', id, 0::bigint FROM ev UNION ALL SELECT 'd', id, seq FROM d
-	UNION ALL SELECT 's', '', 0::bigint WHERE EXISTS (SELECT 1 FROM stale)`
+	UNION ALL SELECT 's', '', 0::bigint WHERE EXISTS (SELECT 1 FROM stale)
+	UNION ALL SELECT 'k', h, 0::bigint FROM revoked`
 
 // insertBatch stores the fresh items and their deliveries with insertSQL,
 // then fills the items' results.
 func insertBatch(ctx context.Context, q querier, b *store.IngestBatch, items []*store.IngestItem) error {
-	if len(items) == 0 {
+	hashes := keyHashes(b.Items) // duplicates too: a revoked key gets no answer but 401
+	if len(items) == 0 && len(hashes) == 0 {
 		return nil
 	}
 	evs, err := newEventRows(items)
@@ -196,16 +202,19 @@ func insertBatch(ctx context.Context, q querier, b *store.IngestBatch, items []*
 	}
 	rows, err := q.QueryContext(ctx, insertSQL, evs.ids, evs.tenants, evs.types, evs.keys, evs.okeys, evs.payloads, evs.created,
 		targetIDs(items), rs.ids, rs.tenants, rs.eps, rs.events, rs.types, rs.take,
-		sqlstore.MS(b.Now), b.Owner, sqlstore.MS(b.LeaseUntil), rs.keys, vTenants, versions)
+		sqlstore.MS(b.Now), b.Owner, sqlstore.MS(b.LeaseUntil), rs.keys, vTenants, versions, hashes)
 	if err != nil {
 		return fmt.Errorf("postgres: ingest: %w", err)
 	}
-	inserted, seqs, stale, err := readInserted(rows)
+	inserted, seqs, refused, err := readInserted(rows)
 	if err != nil {
 		return err
 	}
-	if stale {
+	if refused.stale {
 		return fmt.Errorf("postgres: ingest: %w", store.ErrStale)
+	}
+	if len(refused.keys) > 0 {
+		return &store.RevokedKeysError{Hashes: refused.keys}
 	}
 	for _, p := range rs.out {
 		if seq, ok := seqs[p.job.Delivery.ID]; ok {
@@ -222,30 +231,51 @@ func insertBatch(ctx context.Context, q querier, b *store.IngestBatch, items []*
 	return nil
 }
 
+// refusal is why insertSQL stored nothing: a stale fan-out, revoked keys.
+type refusal struct {
+	stale bool
+	keys  []string
+}
+
 // readInserted reads insertSQL's answer: the event ids inserted, the seq
-// of each delivery inserted, and whether the fan-out was stale.
-func readInserted(rows *sql.Rows) (inserted map[string]bool, seqs map[string]int64, stale bool, err error) {
+// of each delivery inserted, and why nothing was, if so.
+func readInserted(rows *sql.Rows) (inserted map[string]bool, seqs map[string]int64, r refusal, err error) {
 	defer rows.Close()
 	inserted, seqs = map[string]bool{}, map[string]int64{}
 	for rows.Next() {
 		var kind, id string
 		var seq int64
 		if err := rows.Scan(&kind, &id, &seq); err != nil {
-			return nil, nil, false, fmt.Errorf("postgres: ingest: %w", err)
+			return nil, nil, r, fmt.Errorf("postgres: ingest: %w", err)
 		}
 		switch kind {
 		case "e":
 			inserted[id] = true
 		case "d":
 			seqs[id] = seq
+		case "k":
+			r.keys = append(r.keys, id)
 		default:
-			stale = true
+			r.stale = true
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, false, fmt.Errorf("postgres: ingest: %w", err)
+		return nil, nil, r, fmt.Errorf("postgres: ingest: %w", err)
 	}
-	return inserted, seqs, stale, nil
+	return inserted, seqs, r, nil
+}
+
+// keyHashes lists the API keys that published the items, once each.
+func keyHashes(items []*store.IngestItem) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if h := it.KeyHash; h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // lostRaces handles events whose idempotency key another transaction

@@ -19,6 +19,9 @@ func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) er
 	if err := db.checkVersions(ctx, tx, b.Versions); err != nil {
 		return err
 	}
+	if err := db.checkKeys(ctx, tx, b.Items); err != nil {
+		return err
+	}
 	in := &ingest{db: db, tx: tx, b: b, now: sqlstore.MS(b.Now), seenKeys: map[[2]string]string{},
 		findKey: db.hot.in(ctx, tx, sqlFindKey), insEvent: db.hot.in(ctx, tx, sqlInsEvent),
 		insDeliver: db.hot.in(ctx, tx, sqlInsDeliver), live: map[string]bool{}}
@@ -72,6 +75,35 @@ func (in *ingest) liveEndpoints(ctx context.Context, st *sql.Stmt) error {
 			}
 			in.live[id] = err == nil
 		}
+	}
+	return nil
+}
+
+// checkKeys refuses the batch when an API key that published some of it
+// was revoked meanwhile (store.RevokedKeysError names them).
+func (db *DB) checkKeys(ctx context.Context, tx *sql.Tx, items []*store.IngestItem) error {
+	var st *sql.Stmt
+	var revoked []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		h := it.KeyHash
+		if h == "" || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if st == nil {
+			st = db.hot.in(ctx, tx, sqlKeyExists)
+		}
+		var one int
+		err := st.QueryRowContext(ctx, h).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			revoked = append(revoked, h)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: api key: %w", err)
+		}
+	}
+	if len(revoked) > 0 {
+		return &store.RevokedKeysError{Hashes: revoked}
 	}
 	return nil
 }

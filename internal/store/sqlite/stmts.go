@@ -13,6 +13,7 @@ import (
 // its connection, so a batch parses no SQL.
 const (
 	sqlVersion    = `SELECT endpoints_version FROM tenants WHERE id = ?`
+	sqlKeyExists  = `SELECT 1 FROM api_keys WHERE hash = ?`
 	sqlFindKey    = `SELECT id, created_at FROM events WHERE tenant_id = ? AND idempotency_key = ?`
 	sqlInsEvent   = `INSERT INTO events (id, tenant_id, type, idempotency_key, ordering_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	sqlLive       = `SELECT 1 FROM endpoints WHERE id = ? AND enabled = 1`
@@ -32,7 +33,7 @@ const (
 		WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempts = 0`
 )
 
-var hotQueries = []string{sqlVersion, sqlFindKey, sqlInsEvent, sqlLive, sqlInsDeliver, sqlInsAttempt, sqlComplete, sqlSucceedFirst}
+var hotQueries = []string{sqlVersion, sqlKeyExists, sqlFindKey, sqlInsEvent, sqlLive, sqlInsDeliver, sqlInsAttempt, sqlComplete, sqlSucceedFirst}
 
 // wstmts are the hot statements by query.
 type wstmts map[string]*sql.Stmt

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 
 	"github.com/slotwire/slotwire"
@@ -24,8 +25,12 @@ func (db *DB) CreateTenant(ctx context.Context, t *slotwire.Tenant, key *slotwir
 }
 
 func (db *DB) insertKey(ctx context.Context, tx *sql.Tx, k *slotwire.APIKey) error {
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO api_keys (id, tenant_id, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`),
-		k.ID, k.TenantID, k.Hash, k.Prefix, MS(k.CreatedAt)); err != nil {
+	scopes, err := json.Marshal(k.Scopes)
+	if err != nil {
+		return db.errf("create api key", err)
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO api_keys (id, tenant_id, hash, prefix, name, last4, scopes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), k.ID, k.TenantID, k.Hash, k.Prefix, k.Name, k.Last4, string(scopes), MS(k.CreatedAt)); err != nil {
 		return db.errf("create api key", err)
 	}
 	return nil
@@ -60,13 +65,55 @@ func (db *DB) ListTenants(ctx context.Context) ([]*slotwire.Tenant, error) {
 }
 
 // TenantByKeyHash returns the tenant owning the API key with that hash.
-func (db *DB) TenantByKeyHash(ctx context.Context, hash string) (*slotwire.Tenant, error) {
-	st, err := db.readStmt(ctx, `SELECT t.id, t.name, t.plan, t.created_at
+func (db *DB) KeyByHash(ctx context.Context, hash string) (*slotwire.APIKey, *slotwire.Tenant, error) {
+	st, err := db.readStmt(ctx, `SELECT `+keyCols+`, t.id, t.name, t.plan, t.created_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`)
 	if err != nil {
-		return nil, db.errf("tenant", err)
+		return nil, nil, db.errf("api key", err)
 	}
-	return db.scanTenant(st.QueryRowContext(ctx, hash))
+	var t slotwire.Tenant
+	var created int64
+	k, err := db.scanKey(st.QueryRowContext(ctx, hash), &t.ID, &t.Name, &t.Plan, &created)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.CreatedAt = FromMS(created)
+	return k, &t, nil
+}
+
+// keyCols are the api_keys columns scanKey reads (table alias k).
+const keyCols = `k.id, k.tenant_id, k.prefix, k.name, k.last4, k.scopes, k.created_at`
+
+func (db *DB) scanKey(row Scanner, extra ...any) (*slotwire.APIKey, error) {
+	var k slotwire.APIKey
+	var scopes string
+	var created int64
+	if err := row.Scan(append([]any{&k.ID, &k.TenantID, &k.Prefix, &k.Name, &k.Last4, &scopes, &created}, extra...)...); err != nil {
+		return nil, db.scanErr("api key", err)
+	}
+	if err := json.Unmarshal([]byte(scopes), &k.Scopes); err != nil {
+		return nil, db.errf("api key scopes", err)
+	}
+	k.CreatedAt = FromMS(created)
+	return &k, nil
+}
+
+// ListAPIKeys returns a tenant's keys, oldest first.
+func (db *DB) ListAPIKeys(ctx context.Context, tenantID string) ([]*slotwire.APIKey, error) {
+	rows, err := db.R.QueryContext(ctx, db.q(`SELECT `+keyCols+` FROM api_keys k WHERE k.tenant_id = ? ORDER BY k.id`), tenantID)
+	if err != nil {
+		return nil, db.errf("list api keys", err)
+	}
+	return collect(rows, func(s Scanner) (*slotwire.APIKey, error) { return db.scanKey(s) })
+}
+
+// DeleteAPIKey removes a key.
+func (db *DB) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
+	res, err := db.W.ExecContext(ctx, db.q(`DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`), tenantID, id)
+	if err != nil {
+		return db.errf("delete api key", err)
+	}
+	return mustHaveChanged(res, "api key")
 }
 
 // CreateEndpoint stores a new endpoint.

@@ -15,21 +15,33 @@ func testTenants(t *testing.T, s store.Store) {
 	if got.Name != "Acme" || got.Plan != "professional" || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("tenant = %+v", got)
 	}
-	byKey, err := s.TenantByKeyHash(ctx(), "hash-"+ten.ID)
+	_, byKey, err := s.KeyByHash(ctx(), "hash-"+ten.ID)
 	must(t, err)
-	if byKey.ID != ten.ID {
-		t.Fatalf("TenantByKeyHash = %s", byKey.ID)
+	if byKey.ID != ten.ID || byKey.Plan != "professional" {
+		t.Fatalf("KeyByHash tenant = %+v", byKey)
 	}
-	_, err = s.TenantByKeyHash(ctx(), "nope")
+	_, _, err = s.KeyByHash(ctx(), "nope")
 	notFound(t, err)
 	_, err = s.GetTenant(ctx(), "ten_nope")
 	notFound(t, err)
-	must(t, s.CreateAPIKey(ctx(), &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: ten.ID, Hash: "second", Prefix: "sk_y", CreatedAt: t0}))
-	byKey, err = s.TenantByKeyHash(ctx(), "second")
+	second := &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: ten.ID, Hash: "second", Prefix: "sk_y",
+		Name: "zapier", Last4: "abcd", Scopes: []string{"events", "customers"}, CreatedAt: t0}
+	must(t, s.CreateAPIKey(ctx(), second))
+	k, byKey, err := s.KeyByHash(ctx(), "second")
 	must(t, err)
-	if byKey.ID != ten.ID {
-		t.Fatal("second key does not authenticate")
+	if byKey.ID != ten.ID || k.ID != second.ID || k.Name != "zapier" || k.Last4 != "abcd" || len(k.Scopes) != 2 || k.Scopes[1] != "customers" {
+		t.Fatalf("second key = %+v of %+v", k, byKey)
 	}
+	keys, err := s.ListAPIKeys(ctx(), ten.ID)
+	must(t, err)
+	if len(keys) != 2 || keys[1].ID != second.ID {
+		t.Fatalf("ListAPIKeys = %+v", keys)
+	}
+	notFound(t, s.DeleteAPIKey(ctx(), "ten_other", second.ID))
+	must(t, s.DeleteAPIKey(ctx(), ten.ID, second.ID))
+	_, _, err = s.KeyByHash(ctx(), "second")
+	notFound(t, err)
+	must(t, s.CreateAPIKey(ctx(), &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: ten.ID, Hash: "second", Prefix: "sk_y", CreatedAt: t0}))
 	if err := s.CreateAPIKey(ctx(), &slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: ten.ID, Hash: "second", Prefix: "sk_y", CreatedAt: t0}); err == nil {
 		t.Fatal("duplicate key hash accepted")
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/fanout"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -185,5 +186,30 @@ func testEndpointsVersion(t *testing.T, s store.Store) {
 	must(t, s.DeleteEndpoint(ctx(), ten.ID, ep.ID))
 	if version() == v2 {
 		t.Fatal("deleting an endpoint did not change the version")
+	}
+}
+
+// A batch published with an API key revoked meanwhile stores nothing and
+// names the key (RevokedKeysError), duplicates included.
+func testIngestRevokedKey(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme") // its key's hash is "hash-"+ten.ID
+	newEndpoint(t, s, ten, "*")
+	ok := newEvent(ten, "a.b", "k1", t0)
+	b := &store.IngestBatch{Now: t0, IdempotencyWindow: time.Hour,
+		Items: []*store.IngestItem{{Event: ok, KeyHash: "hash-" + ten.ID}}}
+	must(t, fanout.Fill(ctx(), s, b.Items))
+	must(t, s.Ingest(ctx(), b))
+	for _, e := range []*slotwire.Event{newEvent(ten, "a.b", "", t0), newEvent(ten, "a.b", "k1", t0)} {
+		gone := &store.IngestBatch{Now: t0, IdempotencyWindow: time.Hour,
+			Items: []*store.IngestItem{{Event: e, KeyHash: "revoked-hash"}, {Event: newEvent(ten, "a.b", "", t0), KeyHash: "hash-" + ten.ID}}}
+		must(t, fanout.Fill(ctx(), s, gone.Items))
+		err := s.Ingest(ctx(), gone)
+		var rk *store.RevokedKeysError
+		if !errors.As(err, &rk) || len(rk.Hashes) != 1 || rk.Hashes[0] != "revoked-hash" || !errors.Is(err, store.ErrKeyRevoked) {
+			t.Fatalf("ingest with a revoked key: %v", err)
+		}
+		if _, err := s.GetEvent(ctx(), ten.ID, gone.Items[1].Event.ID); !errors.Is(err, slotwire.ErrNotFound) {
+			t.Fatal("a batch with a revoked key stored an event")
+		}
 	}
 }

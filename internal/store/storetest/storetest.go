@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"IngestTake", testIngestTake},
 		{"IngestStaleTarget", testIngestStaleTarget},
 		{"EndpointsVersion", testEndpointsVersion},
+		{"IngestRevokedKey", testIngestRevokedKey},
 		{"ClaimAndComplete", testClaimAndComplete},
 		{"ClaimFIFO", testClaimFIFO},
 		{"ClaimKeyed", testClaimKeyed},
