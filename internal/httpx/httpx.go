@@ -16,6 +16,7 @@ import (
 	"strconv"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/scopes"
 	"github.com/slotwire/slotwire/internal/validate"
 )
 
@@ -212,4 +213,23 @@ func NewList[T any](items []T, limit int, id func(T) string) List[T] {
 		l.NextCursor = id(items[len(items)-1])
 	}
 	return l
+}
+
+// Scoped is a Router whose routes need an API key holding scope (or
+// admin): others answer 403 missing_scope naming it.
+func Scoped(r Router, scope string) Router { return scopedRouter{r, scope} }
+
+type scopedRouter struct {
+	Router
+	scope string
+}
+
+func (s scopedRouter) HandleTenant(pattern string, h http.HandlerFunc) {
+	s.Router.HandleTenant(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if k := KeyFrom(r.Context()); k == nil || !scopes.Holds(k.Scopes, s.scope) {
+			WriteError(w, scopes.Missing(s.scope, "use "+r.Method+" "+r.URL.Path))
+			return
+		}
+		h(w, r)
+	})
 }

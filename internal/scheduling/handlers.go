@@ -11,17 +11,20 @@ import (
 
 // Register adds the scheduling routes to a router (the API server). Handlers
 // are thin: decode, call the Service, encode.
+//
+// Each group of routes needs its scope (API keys, docs/api.md#scopes):
+// appointments and group events need "events".
 func (s *Service) Register(srv httpx.Router) {
-	s.Resources.register(srv)
-	s.Shifts.register(srv)
-	s.Services.register(srv)
-	s.ServiceGroups.register(srv)
-	s.Customers.register(srv)
-	s.CustomerFields.register(srv)
-	s.Managers.register(srv)
-	s.registerCompany(srv)
-	s.registerAppointments(srv)
-	s.registerGroupEvents(srv)
+	s.Resources.register(httpx.Scoped(srv, "resources"))
+	s.Shifts.register(httpx.Scoped(srv, "shifts"))
+	s.Services.register(httpx.Scoped(srv, "services"))
+	s.ServiceGroups.register(httpx.Scoped(srv, "service_groups"))
+	s.Customers.register(httpx.Scoped(srv, "customers"))
+	s.CustomerFields.register(httpx.Scoped(srv, "customer_fields"))
+	s.Managers.register(httpx.Scoped(srv, "managers"))
+	s.registerCompany(httpx.Scoped(srv, "company"))
+	s.registerAppointments(httpx.Scoped(srv, "events"))
+	s.registerGroupEvents(httpx.Scoped(srv, "events"))
 	srv.HandleTenant("GET /v1/event-types", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": Catalog()})
 	})

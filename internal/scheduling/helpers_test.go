@@ -121,7 +121,7 @@ func (e *env) newTenant(name string) (id, key string) {
 	id = slotwire.NewID(slotwire.PrefixTenant)
 	key = api.GenerateAPIKey()
 	err := e.db.CreateTenant(context.Background(), &slotwire.Tenant{ID: id, Name: name, Plan: "pro", CreatedAt: t0},
-		&slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: id, Hash: api.HashKey(key), Prefix: key[:8], CreatedAt: t0})
+		&slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: id, Hash: api.HashKey(key), Prefix: key[:8], Scopes: []string{slotwire.ScopeAdmin}, CreatedAt: t0})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestBookRescheduleCancelReachesReceiver(t *testing.T) {
 	key := api.GenerateAPIKey()
 	now := time.Now().UTC()
 	if err := db.CreateTenant(ctx, &slotwire.Tenant{ID: tenant, Name: "E2E", Plan: "pro", CreatedAt: now},
-		&slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: tenant, Hash: api.HashKey(key), Prefix: key[:8], CreatedAt: now}); err != nil {
+		&slotwire.APIKey{ID: slotwire.NewID(slotwire.PrefixAPIKey), TenantID: tenant, Hash: api.HashKey(key), Prefix: key[:8], Scopes: []string{slotwire.ScopeAdmin}, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	secret := signature.NewSecret(slotwire.RandomToken(32))
