@@ -131,10 +131,54 @@ type Endpoint struct {
 	Ordering string `json:"ordering,omitempty"`
 	// RateLimit is the most requests a second sent to this endpoint (0: none).
 	RateLimit int `json:"rate_limit_per_second,omitempty"`
+	// SourceApps and SourceTypes, when not empty, restrict the endpoint to
+	// events whose source has one of those apps / types.
+	SourceApps  []string `json:"source_apps,omitempty"`
+	SourceTypes []string `json:"source_types,omitempty"`
+	// PayloadFormat is the shape of the body sent: "" or "nested" (the
+	// event as is), "flat" or "thin".
+	PayloadFormat string `json:"payload_format,omitempty"`
 	// FailingSince is when the current run of failed attempts began.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// Payload formats of an endpoint.
+const (
+	FormatNested = "nested"
+	FormatFlat   = "flat"
+	FormatThin   = "thin"
+)
+
+// EventSource is where an event comes from: the back-office app and the
+// kind of record, as Dime.Scheduler connectors route by.
+type EventSource struct {
+	App  string `json:"app,omitempty"`
+	Type string `json:"type,omitempty"`
+}
+
+// AcceptsSource reports whether the endpoint's source filters let an
+// event with source s through: an empty filter accepts anything, a set
+// one needs a source with a listed value.
+func (e *Endpoint) AcceptsSource(s *EventSource) bool {
+	return matchesSource(e.SourceApps, s, func(s *EventSource) string { return s.App }) &&
+		matchesSource(e.SourceTypes, s, func(s *EventSource) string { return s.Type })
+}
+
+func matchesSource(allowed []string, s *EventSource, field func(*EventSource) string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	if s == nil {
+		return false
+	}
+	for _, a := range allowed {
+		if a == field(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Ordered reports whether the endpoint's deliveries are sent in some
@@ -220,14 +264,18 @@ type Event struct {
 	// OrderingKey groups events whose deliveries to a key-ordered endpoint
 	// go one at a time, in publish order (the appointment, group event or
 	// record id for scheduling events).
-	OrderingKey string    `json:"ordering_key,omitempty"`
-	CreatedAt   time.Time `json:"timestamp"`
+	OrderingKey string `json:"ordering_key,omitempty"`
+	// Source, when set, routes the event (Endpoint.AcceptsSource) and is in
+	// the payload.
+	Source    *EventSource `json:"source,omitempty"`
+	CreatedAt time.Time    `json:"timestamp"`
 	// Payload is the exact body sent to endpoints (and signed).
 	Payload []byte `json:"-"`
 }
 
 // BuildPayload renders the webhook body for the event: id, type, timestamp
-// (RFC 3339, UTC, millisecond precision) and data.
+// (RFC 3339, UTC, millisecond precision), source when there is one, and
+// data.
 func (e *Event) BuildPayload() []byte {
 	b := make([]byte, 0, len(e.Data)+128)
 	b = append(b, `{"id":`...)
@@ -236,7 +284,13 @@ func (e *Event) BuildPayload() []byte {
 	b = appendJSONString(b, e.Type)
 	b = append(b, `,"timestamp":"`...)
 	b = e.CreatedAt.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, `","data":`...)
+	b = append(b, '"')
+	if e.Source != nil {
+		src, _ := json.Marshal(e.Source)
+		b = append(b, `,"source":`...)
+		b = append(b, src...)
+	}
+	b = append(b, `,"data":`...)
 	b = append(b, e.Data...)
 	b = append(b, '}')
 	return b

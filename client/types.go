@@ -54,6 +54,9 @@ type Endpoint struct {
 	MaxConcurrency int               `json:"max_concurrency,omitempty"`
 	Ordering       string            `json:"ordering,omitempty"`
 	RateLimit      int               `json:"rate_limit_per_second,omitempty"`
+	SourceApps     []string          `json:"source_apps,omitempty"`
+	SourceTypes    []string          `json:"source_types,omitempty"`
+	PayloadFormat  string            `json:"payload_format,omitempty"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
@@ -78,7 +81,24 @@ type EndpointInput struct {
 	MaxConcurrency *int               `json:"max_concurrency,omitempty"`
 	Ordering       *string            `json:"ordering,omitempty"`
 	RateLimit      *int               `json:"rate_limit_per_second,omitempty"`
+	SourceApps     *[]string          `json:"source_apps,omitempty"`
+	SourceTypes    *[]string          `json:"source_types,omitempty"`
+	PayloadFormat  *string            `json:"payload_format,omitempty"`
 }
+
+// EventSource is where an event comes from; endpoints with source_apps or
+// source_types route by it.
+type EventSource struct {
+	App  string `json:"app,omitempty"`
+	Type string `json:"type,omitempty"`
+}
+
+// Payload formats of an endpoint.
+const (
+	FormatNested = "nested"
+	FormatFlat   = "flat"
+	FormatThin   = "thin"
+)
 
 // EventInput is one event to publish.
 type EventInput struct {
@@ -87,6 +107,8 @@ type EventInput struct {
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	// OrderingKey groups events delivered in order to key-ordered endpoints.
 	OrderingKey string `json:"ordering_key,omitempty"`
+	// Source routes the event to endpoints that accept it.
+	Source *EventSource `json:"source,omitempty"`
 }
 
 // EventAccepted is the answer to Publish. Duplicate is true when the
@@ -117,6 +139,7 @@ type Event struct {
 	Data           json.RawMessage `json:"data"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	OrderingKey    string          `json:"ordering_key,omitempty"`
+	Source         *EventSource    `json:"source,omitempty"`
 	Timestamp      time.Time       `json:"timestamp"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/shape"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -65,7 +66,7 @@ func (s *Server) deliveryPayload(w http.ResponseWriter, r *http.Request) {
 	}
 	var p []byte
 	if err == nil {
-		p, err = s.cfg.Store.DeliveryPayload(r.Context(), TenantFrom(r.Context()).ID, id)
+		p, err = s.sentBody(r, d)
 	}
 	if err != nil {
 		s.Fail(w, r, err)
@@ -78,6 +79,21 @@ func (s *Server) deliveryPayload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(p)
+}
+
+// sentBody is the body sent for a delivery: the event's payload in its
+// endpoint's payload_format.
+func (s *Server) sentBody(r *http.Request, d *slotwire.Delivery) ([]byte, error) {
+	t := TenantFrom(r.Context())
+	p, err := s.cfg.Store.DeliveryPayload(r.Context(), t.ID, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, d.EndpointID)
+	if err != nil {
+		return nil, err
+	}
+	return shape.Body(ep.PayloadFormat, p)
 }
 
 func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,9 @@ type EndpointInput struct {
 	MaxConcurrency *int               `json:"max_concurrency"`
 	Ordering       *string            `json:"ordering"`
 	RateLimit      *int               `json:"rate_limit_per_second"`
+	SourceApps     *[]string          `json:"source_apps"`
+	SourceTypes    *[]string          `json:"source_types"`
+	PayloadFormat  *string            `json:"payload_format"`
 }
 
 // EndpointWithSecret is the answer to creating an endpoint.
@@ -52,6 +55,9 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 		set(in.MaxConcurrency, &e.MaxConcurrency, validate.MaxConcurrency),
 		set(in.Ordering, &e.Ordering, validate.Ordering),
 		set(in.RateLimit, &e.RateLimit, validate.RateLimit),
+		set(in.SourceApps, &e.SourceApps, validate.SourceList("source_apps")),
+		set(in.SourceTypes, &e.SourceTypes, validate.SourceList("source_types")),
+		set(in.PayloadFormat, &e.PayloadFormat, validate.PayloadFormat),
 	)
 }
 

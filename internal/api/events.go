@@ -17,10 +17,11 @@ import (
 
 // EventInput is the body of POST /v1/events.
 type EventInput struct {
-	Type           string          `json:"type"`
-	Data           json.RawMessage `json:"data"`
-	IdempotencyKey string          `json:"idempotency_key"`
-	OrderingKey    string          `json:"ordering_key"`
+	Type           string                `json:"type"`
+	Data           json.RawMessage       `json:"data"`
+	IdempotencyKey string                `json:"idempotency_key"`
+	OrderingKey    string                `json:"ordering_key"`
+	Source         *slotwire.EventSource `json:"source"`
 }
 
 // EventAccepted is the 202 answer: the event is durably stored.
@@ -120,13 +121,17 @@ func (s *Server) eventFrom(tenantID string, in *EventInput) (*slotwire.Event, er
 	if err := validate.OrderingKey(in.OrderingKey); err != nil {
 		return nil, err
 	}
+	src, err := validate.Source(in.Source)
+	if err != nil {
+		return nil, err
+	}
 	if s.cfg.ValidateEvent != nil {
 		if err := s.cfg.ValidateEvent(in.Type, compact.Bytes()); err != nil {
 			return nil, err
 		}
 	}
 	return &slotwire.Event{TenantID: tenantID, Type: in.Type, Data: compact.Bytes(), IdempotencyKey: key,
-		OrderingKey: in.OrderingKey}, nil
+		OrderingKey: in.OrderingKey, Source: src}, nil
 }
 
 // MaxBatchEvents is how many events POST /v1/events/batch takes.

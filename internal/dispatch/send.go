@@ -17,6 +17,7 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
+	"github.com/slotwire/slotwire/internal/shape"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/signature"
 )
@@ -124,7 +125,11 @@ func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request
 	if err != nil {
 		return nil, fmt.Errorf("endpoint secret: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.Endpoint.URL, bytes.NewReader(j.Payload))
+	body, err := shape.Body(j.Endpoint.PayloadFormat, j.Payload)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.Endpoint.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("building request: %w", err)
 	}
@@ -135,7 +140,7 @@ func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request
 	req.Header.Set("User-Agent", "Slotwire/"+slotwire.Version)
 	req.Header.Set(signature.HeaderID, j.Delivery.EventID)
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(signature.HeaderSignature, signer.Sign(j.Delivery.EventID, now, j.Payload))
+	req.Header.Set(signature.HeaderSignature, signer.Sign(j.Delivery.EventID, now, body))
 	return req, nil
 }
 

@@ -320,7 +320,7 @@ func (s *Service) CreateAppointment(ctx context.Context, tenantID string, in App
 		if err != nil {
 			return err
 		}
-		return t.event(a.ID, "appointment.created", v)
+		return t.apptEvent(a, "appointment.created", v)
 	})
 	return a, err
 }
@@ -424,7 +424,7 @@ func (s *Service) UpdateAppointment(ctx context.Context, tenantID, id string, pa
 		if err != nil {
 			return err
 		}
-		return t.event(a.ID, "appointment.updated", with(v, "previous", prev))
+		return t.apptEvent(a, "appointment.updated", with(v, "previous", prev))
 	})
 	return a, err
 }
@@ -463,7 +463,7 @@ func (s *Service) RescheduleAppointment(ctx context.Context, tenantID, id string
 		if err != nil {
 			return err
 		}
-		return t.event(a.ID, "appointment.rescheduled", with(v, "previous", map[string]time.Time{"start": old.Start, "end": old.End}))
+		return t.apptEvent(a, "appointment.rescheduled", with(v, "previous", map[string]time.Time{"start": old.Start, "end": old.End}))
 	})
 	return a, err
 }
@@ -501,7 +501,7 @@ func (s *Service) CancelAppointment(ctx context.Context, tenantID, id, reason, c
 		if err != nil {
 			return err
 		}
-		return t.event(a.ID, "appointment.cancelled", with(v, "reason", reason, "cancelled_by", cancelledBy,
+		return t.apptEvent(a, "appointment.cancelled", with(v, "reason", reason, "cancelled_by", cancelledBy,
 			"previous", map[string]string{"status": old.Status}))
 	})
 	return a, err
@@ -539,7 +539,7 @@ func (s *Service) MarkNoShow(ctx context.Context, tenantID, id string) (*Appoint
 		if err != nil {
 			return err
 		}
-		return t.event(a.ID, "appointment.no_show", with(v, "previous", map[string]string{"status": old.Status}))
+		return t.apptEvent(a, "appointment.no_show", with(v, "previous", map[string]string{"status": old.Status}))
 	})
 	return a, err
 }
@@ -562,6 +562,6 @@ func (s *Service) DeleteAppointment(ctx context.Context, tenantID, id string) er
 		if _, err := t.exec(`DELETE FROM sched_appointments WHERE tenant_id = ? AND id = ?`, t.tenant, id); err != nil {
 			return err
 		}
-		return t.event(a.ID, "appointment.deleted", v)
+		return t.apptEvent(a, "appointment.deleted", v)
 	})
 }

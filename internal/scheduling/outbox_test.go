@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/scheduling"
 )
 
@@ -183,5 +184,37 @@ func TestEventsCarryOrderingKeys(t *testing.T) {
 		if !seen[typ] {
 			t.Errorf("no %s event was checked", typ)
 		}
+	}
+}
+
+// Appointment events carry their back office's source: an endpoint that
+// accepts another app gets none of them.
+func TestAppointmentsRouteBySource(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.fixture(t)
+	us := e.createEndpoint(t, "https://example.com/us", "appointment.*")
+	us.SourceApps = []string{"BC-US"}
+	eu := e.createEndpoint(t, "https://example.com/eu", "appointment.*")
+	eu.SourceApps, eu.SourceTypes = []string{"BC-EU"}, []string{"service_order"}
+	for _, ep := range []*slotwire.Endpoint{us, eu} {
+		if err := e.db.UpdateEndpoint(context.Background(), ep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := e.createEndpoint(t, "https://example.com/any", "appointment.*")
+	e.must(t, http.StatusCreated, "POST", "/v1/appointments", map[string]any{"start": at(1, 9), "end": at(1, 10),
+		"resource_ids": []string{f.person}, "source": map[string]any{"app": "BC-US", "type": "service_order", "job_no": "SO-1"}})
+	for _, c := range []struct {
+		ep   *slotwire.Endpoint
+		want int
+	}{{us, 1}, {eu, 0}, {open, 1}} {
+		if n := e.count(t, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ?`, c.ep.ID); n != c.want {
+			t.Errorf("%s: %d deliveries, want %d", c.ep.URL, n, c.want)
+		}
+	}
+	ev := e.lastEvent(t, "appointment.created")
+	if get(ev, "source", "app") != "BC-US" {
+		t.Fatalf("event data source = %v", ev["source"])
 	}
 }

@@ -131,10 +131,22 @@ func (t *txn) exists(q string, args ...any) (bool, error) {
 	return true, nil
 }
 
+// apptEvent emits an event about appointment a: its ordering key is a's
+// id, its source a's back-office app and type (endpoints route by them).
+func (t *txn) apptEvent(a *Appointment, typ string, v any) error {
+	var src *slotwire.EventSource
+	if a.Source.App != "" || a.Source.Type != "" {
+		src = &slotwire.EventSource{App: a.Source.App, Type: a.Source.Type}
+	}
+	return t.emit(a.ID, typ, src, v)
+}
+
 // event emits an event of this tenant with data marshalled from v. key is
 // its ordering key: the appointment, group event or record it is about,
 // so that a key-ordered endpoint gets one record's changes in order.
-func (t *txn) event(key, typ string, v any) error {
+func (t *txn) event(key, typ string, v any) error { return t.emit(key, typ, nil, v) }
+
+func (t *txn) emit(key, typ string, src *slotwire.EventSource, v any) error {
 	if t.w == nil {
 		return errors.New("scheduling: event emitted in a read transaction")
 	}
@@ -144,7 +156,7 @@ func (t *txn) event(key, typ string, v any) error {
 	}
 	return t.w.Emit(&slotwire.Event{
 		ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: t.tenant, Type: typ,
-		Data: data, OrderingKey: key, CreatedAt: t.now,
+		Data: data, OrderingKey: key, Source: src, CreatedAt: t.now,
 	})
 }
 

@@ -138,3 +138,63 @@ func RateLimit(n int) (int, error) {
 	}
 	return n, nil
 }
+
+// SourceList checks a source filter (source_apps, source_types): at most
+// 20 distinct values of 1 to 128 bytes of printable text; empty: any.
+func SourceList(field string) func([]string) ([]string, error) {
+	return func(l []string) ([]string, error) {
+		if len(l) > 20 {
+			return nil, invalid("%s has at most 20 entries", field)
+		}
+		seen := map[string]bool{}
+		out := []string{}
+		for _, v := range l {
+			if err := sourceValue(field, v); err != nil {
+				return nil, err
+			}
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+		return out, nil
+	}
+}
+
+// sourceValue checks one source app or type.
+func sourceValue(field, v string) error {
+	if v == "" || len(v) > 128 {
+		return invalid("%s entries are 1 to 128 bytes", field)
+	}
+	for _, r := range v {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return invalid("%s entries must be printable UTF-8 text", field)
+		}
+	}
+	return nil
+}
+
+// Source checks an event's source: app and type of at most 128 bytes of
+// printable text each; nil when both are empty.
+func Source(s *slotwire.EventSource) (*slotwire.EventSource, error) {
+	if s == nil || (s.App == "" && s.Type == "") {
+		return nil, nil
+	}
+	for field, v := range map[string]string{"source.app": s.App, "source.type": s.Type} {
+		if v != "" {
+			if err := sourceValue(field, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// PayloadFormat checks an endpoint's payload format.
+func PayloadFormat(f string) (string, error) {
+	switch f {
+	case "", slotwire.FormatNested, slotwire.FormatFlat, slotwire.FormatThin:
+		return f, nil
+	}
+	return "", invalid("payload_format must be \"nested\", \"flat\" or \"thin\"")
+}

@@ -23,12 +23,13 @@ func (db *DB) GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Even
 	}
 	e.IdempotencyKey, e.OrderingKey, e.CreatedAt = key.String, okey.String, FromMS(created)
 	var body struct {
-		Data json.RawMessage `json:"data"`
+		Source *slotwire.EventSource `json:"source"`
+		Data   json.RawMessage       `json:"data"`
 	}
 	if err := json.Unmarshal(e.Payload, &body); err != nil {
 		return nil, db.errf("event "+id+" payload", err)
 	}
-	e.Data = body.Data
+	e.Data, e.Source = body.Data, body.Source
 	return &e, nil
 }
 

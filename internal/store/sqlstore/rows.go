@@ -12,7 +12,7 @@ import (
 
 // EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
-	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at`
+	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -81,14 +81,21 @@ func (c *jsonColumns) headers(raw string) (map[string]string, error) {
 // ScanEndpoint reads EndpointCols.
 func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	var e slotwire.Endpoint
-	var types, headers string
+	var types, headers, apps, stypes string
 	var failing sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
-		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated); err != nil {
+		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
+		&apps, &stypes, &e.PayloadFormat); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
 	var err error
+	if e.SourceApps, err = parsed.eventTypes(apps); err == nil {
+		e.SourceTypes, err = parsed.eventTypes(stypes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: endpoint %s sources: %w", db.D.Name(), e.ID, err)
+	}
 	if e.EventTypes, err = parsed.eventTypes(types); err != nil {
 		return nil, fmt.Errorf("%s: endpoint %s event_types: %w", db.D.Name(), e.ID, err)
 	}
@@ -108,7 +115,17 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 	}
 	headers, _ := json.Marshal(e.Headers)
 	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
-		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt)}
+		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
+		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat}
+}
+
+// jsonList is a list as a JSON array, [] for none.
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
 }
 
 // ScanDelivery reads DeliveryCols, then extra.

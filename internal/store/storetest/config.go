@@ -73,6 +73,7 @@ func testEndpoints(t *testing.T, s store.Store) {
 	got.Enabled = false
 	got.DisabledReason = "manual"
 	got.MaxConcurrency, got.Ordering, got.RateLimit = 3, slotwire.OrderingFIFO, 10
+	got.SourceApps, got.SourceTypes, got.PayloadFormat = []string{"BC-US", "BC-EU"}, []string{"service_order"}, slotwire.FormatFlat
 	fs := t0.Add(time.Hour)
 	got.FailingSince = &fs
 	got.UpdatedAt = t0.Add(time.Minute)
@@ -81,7 +82,8 @@ func testEndpoints(t *testing.T, s store.Store) {
 	must(t, err)
 	if again.Description != "ERP" || again.Enabled || again.DisabledReason != "manual" || again.MaxConcurrency != 3 ||
 		again.Ordering != "fifo" || again.RateLimit != 10 || again.FailingSince == nil || !again.FailingSince.Equal(fs) ||
-		!again.UpdatedAt.Equal(t0.Add(time.Minute)) || !again.CreatedAt.Equal(t0) {
+		!again.UpdatedAt.Equal(t0.Add(time.Minute)) || !again.CreatedAt.Equal(t0) ||
+		len(again.SourceApps) != 2 || again.SourceApps[1] != "BC-EU" || again.SourceTypes[0] != "service_order" || again.PayloadFormat != "flat" {
 		t.Fatalf("after update = %+v", again)
 	}
 	// Pagination, newest first.
