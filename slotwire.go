@@ -138,6 +138,9 @@ type Endpoint struct {
 	// PayloadFormat is the shape of the body sent: "" or "nested" (the
 	// event as is), "flat" or "thin".
 	PayloadFormat string `json:"payload_format,omitempty"`
+	// RESTHook marks a subscription made through POST /v1/hooks: its
+	// subscriber removes it, and a 410 from its target deletes it.
+	RESTHook bool `json:"rest_hook,omitempty"`
 	// FailingSince is when the current run of failed attempts began.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`

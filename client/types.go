@@ -57,6 +57,7 @@ type Endpoint struct {
 	SourceApps     []string          `json:"source_apps,omitempty"`
 	SourceTypes    []string          `json:"source_types,omitempty"`
 	PayloadFormat  string            `json:"payload_format,omitempty"`
+	RESTHook       bool              `json:"rest_hook,omitempty"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`

@@ -19,6 +19,7 @@ func extensions() []server.Extension {
 		svc.Register(n.API)
 		n.AddValidator(scheduling.ValidateEvent)
 		scheduling.RegisterScopes(n.Scopes)
+		n.AddSampler(scheduling.Sample)
 		return nil
 	}}
 }

@@ -94,43 +94,49 @@ func setEnabled(e *slotwire.Endpoint, on bool) {
 }
 
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
-	t := TenantFrom(r.Context())
 	var in EndpointInput
 	if err := DecodeJSON(w, r, maxJSONBody, &in); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	if err := s.underEndpointCap(r, t.ID); err != nil {
+	e, err := s.newEndpoint(r, &in, false)
+	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
+	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: e, Secret: e.Secret})
+}
+
+// newEndpoint validates and stores a new endpoint (a REST hook if hook),
+// within the tenant's plan and the key's scopes.
+func (s *Server) newEndpoint(r *http.Request, in *EndpointInput, hook bool) (*slotwire.Endpoint, error) {
+	t := TenantFrom(r.Context())
+	if err := s.underEndpointCap(r, t.ID); err != nil {
+		return nil, err
+	}
 	if in.URL == nil {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "url is required"))
-		return
+		return nil, errorf(slotwire.ECodeInvalid, "url is required")
 	}
 	if in.EventTypes == nil {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "event_types is required (use [\"*\"] for every event)"))
-		return
+		return nil, errorf(slotwire.ECodeInvalid, "event_types is required (use [\"*\"] for every event)")
 	}
 	now := s.cfg.Now().UTC()
-	e := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: t.ID, Enabled: true,
+	e := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: t.ID, Enabled: true, RESTHook: hook,
 		Headers: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	err := s.apply(r, e, &in)
+	err := s.apply(r, e, in)
 	if err == nil {
 		err = s.endpointInScope(r, e, "subscribe to these event types")
 	}
 	if err != nil {
-		s.Fail(w, r, err)
-		return
+		return nil, err
 	}
 	if e.Secret == "" {
 		e.Secret = signature.NewSecret(slotwire.RandomToken(32))
 	}
 	if err := s.cfg.Store.CreateEndpoint(r.Context(), e); err != nil {
-		s.Fail(w, r, err)
-		return
+		return nil, err
 	}
-	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: e, Secret: e.Secret})
+	return e, nil
 }
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,10 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 
+	s.HandleTenant("POST /v1/hooks", s.createHook)
+	s.HandleTenant("DELETE /v1/hooks/{id}", s.deleteHook)
+	s.HandleTenant("GET /v1/hooks/sample", s.hookSample)
+
 	s.handlePublish("POST /v1/events", s.publishEvent)
 	s.handlePublish("POST /v1/events/batch", s.publishBatch)
 	s.HandleTenant("GET /v1/events/{id}", s.getEvent)

@@ -62,6 +62,9 @@ type Config struct {
 	TenantEventsPerSecond int
 	// ValidateEvent, if set, validates catalog event types.
 	ValidateEvent EventValidator
+	// Sample gives the example data of an event type (GET
+	// /v1/hooks/sample); modules with a catalog provide it.
+	Sample SampleSource
 	// Tester sends test events (POST /v1/endpoints/{id}/test).
 	Tester EndpointTester
 	Now    func() time.Time

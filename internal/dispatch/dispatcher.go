@@ -294,11 +294,11 @@ func (d *Dispatcher) retire(l *lane, force bool) bool {
 // laneCount is how many lanes share the node's bounds.
 func (d *Dispatcher) laneCount() int { return max(1, int(d.nlanes.Load())) }
 
-// transition reacts to an endpoint disabled or recovered by recorded
-// outcomes.
+// transition reacts to an endpoint disabled, deleted (a REST hook) or
+// recovered by recorded outcomes.
 func (d *Dispatcher) transition(t store.EndpointTransition) {
-	if t.Kind == store.TransitionDisabled {
-		d.dropQueued(t.EndpointID)
+	if t.Kind == store.TransitionDisabled || t.Kind == store.TransitionDeleted {
+		d.dropQueued(t.EndpointID) // a deleted endpoint's rows are gone: releasing them is a no-op
 	}
 	if d.cfg.OnTransition != nil {
 		d.cfg.OnTransition(t)

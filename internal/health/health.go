@@ -36,6 +36,9 @@ func (p Policy) Decide(s store.EndpointState, h store.Health, now time.Time) sto
 		return d
 	}
 	switch {
+	case h.DisableReason != "" && s.RESTHook:
+		// The subscriber's target is gone: REST Hooks say to unsubscribe.
+		d.Delete, d.Reason = true, h.DisableReason+": the REST hook was removed"
 	case h.DisableReason != "":
 		d.Disable, d.Reason = true, h.DisableReason
 	case d.FailingSince != nil && p.DisableAfter > 0 && !d.FailingSince.After(now.Add(-p.DisableAfter)):

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,11 @@ func TestDecide(t *testing.T) {
 		if !same || d.Disable != c.disable || d.Reason != c.reason || d.Recovered != c.recovered {
 			t.Errorf("%s: got %+v (failing %v)", c.name, d, d.FailingSince)
 		}
+	}
+	// A REST hook whose target answers 410 is deleted, not disabled.
+	d := p.Decide(store.EndpointState{Enabled: true, RESTHook: true}, store.Health{FailingSince: now, DisableReason: "receiver answered 410 Gone"}, now)
+	if !d.Delete || d.Disable || !strings.Contains(d.Reason, "410") {
+		t.Errorf("REST hook after a 410: %+v", d)
 	}
 	never := Policy{}
 	if d := never.Decide(store.EndpointState{Enabled: true, FailingSince: at(-1000 * time.Hour)}, store.Health{FailingSince: now}, now); d.Disable {

@@ -41,6 +41,14 @@ var Scopes = []struct{ Name, Description string }{
 	{"notifications", "notifications sent to customers and staff; no scheduling-core event needs it yet"},
 }
 
+// Sample returns the catalog example of an event type's data.
+func Sample(eventType string) (json.RawMessage, bool) {
+	if t := LookupEventType(eventType); t != nil {
+		return t.Example, true
+	}
+	return nil, false
+}
+
 // RegisterScopes adds the catalog's scopes to set, each covering the
 // event type prefixes of its catalog types (appointment and group_event
 // for events …).

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,6 +84,8 @@ type Node struct {
 	http *http.Server
 	// Validators added by extensions for catalog event types.
 	validators []api.EventValidator
+	// Samplers added by extensions give event type examples.
+	samplers []api.SampleSource
 	// Scopes of API keys; extensions add theirs.
 	Scopes   *scopes.Set
 	stoppers []func()
@@ -197,7 +200,7 @@ func (n *Node) build() {
 	n.API = api.New(api.Config{
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
-		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes,
+		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
 		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
 	})
 }
@@ -245,6 +248,18 @@ func (n *Node) Wake(ids ...string) {
 	}
 }
 
+// AddSampler adds a source of event type examples (GET /v1/hooks/sample).
+func (n *Node) AddSampler(f api.SampleSource) { n.samplers = append(n.samplers, f) }
+
+func (n *Node) sample(eventType string) (json.RawMessage, bool) {
+	for _, f := range n.samplers {
+		if ex, ok := f(eventType); ok {
+			return ex, true
+		}
+	}
+	return nil, false
+}
+
 // AddValidator adds a catalog validator for POST /v1/events.
 func (n *Node) AddValidator(v api.EventValidator) { n.validators = append(n.validators, v) }
 
@@ -260,12 +275,12 @@ func (n *Node) validateEvent(t string, data []byte) error {
 	return nil
 }
 
-// emitTransition publishes endpoint.disabled / endpoint.recovered as a
+// emitTransition publishes endpoint.disabled / .recovered / .deleted as a
 // tenant-level event, deliverable to the tenant's own endpoints.
 func (n *Node) emitTransition(t store.EndpointTransition) {
 	go func() {
 		data := fmt.Sprintf(`{"endpoint_id":%q,"reason":%q,"at":%q}`, t.EndpointID, t.Reason, t.At.Format(time.RFC3339Nano))
-		e := &slotwire.Event{TenantID: t.TenantID, Type: "endpoint." + t.Kind, Data: []byte(data)}
+		e := &slotwire.Event{TenantID: t.TenantID, Type: "endpoint." + t.Kind, Data: []byte(data), OrderingKey: t.EndpointID}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := n.Ingester.Publish(ctx, e); err != nil {

@@ -27,6 +27,8 @@ type EndpointState struct {
 	TenantID     string
 	Enabled      bool
 	FailingSince *time.Time
+	// RESTHook: the endpoint is a REST hook, deleted rather than disabled.
+	RESTHook bool
 }
 
 // HealthDecision is what the health policy makes of a state and a batch:
@@ -35,8 +37,10 @@ type EndpointState struct {
 type HealthDecision struct {
 	FailingSince *time.Time
 	Disable      bool
-	Reason       string
-	Recovered    bool
+	// Delete: the endpoint is removed (a REST hook whose target is gone).
+	Delete    bool
+	Reason    string
+	Recovered bool
 }
 
 // HealthPolicy decides an endpoint's health (internal/health). The store

@@ -285,6 +285,7 @@ type Outcome struct {
 const (
 	TransitionDisabled  = "disabled"
 	TransitionRecovered = "recovered"
+	TransitionDeleted   = "deleted"
 )
 
 // EndpointTransition reports an endpoint that Complete disabled, or that

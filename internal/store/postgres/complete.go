@@ -73,7 +73,7 @@ const completeSQL = `WITH o AS (
 			inline_body = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.body ELSE '' END
 		FROM o WHERE d.id = o.id AND d.status = 'inflight' AND d.lease_owner = o.owner
 	)
-	SELECT id, tenant_id, enabled, failing_since FROM endpoints WHERE id = ANY($11::text[])`
+	SELECT id, tenant_id, enabled, failing_since, rest_hook FROM endpoints WHERE id = ANY($11::text[])`
 
 // Complete records a batch of outcomes. A batch in which no delivery
 // appears twice is one statement in autocommit (one round trip, where a
@@ -139,7 +139,7 @@ func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now 
 	for rows.Next() {
 		var st store.EndpointState
 		var failing sql.NullInt64
-		if err := rows.Scan(&st.EndpointID, &st.TenantID, &st.Enabled, &failing); err != nil {
+		if err := rows.Scan(&st.EndpointID, &st.TenantID, &st.Enabled, &failing, &st.RESTHook); err != nil {
 			return nil, fmt.Errorf("postgres: complete: %w", err)
 		}
 		if failing.Valid {

@@ -118,7 +118,7 @@ func (db *DB) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
 
 // CreateEndpoint stores a new endpoint.
 func (db *DB) CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
-	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), EndpointArgs(e)...)
+	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), EndpointArgs(e)...)
 	if err != nil {
 		return db.errf("create endpoint", err)
 	}

@@ -62,7 +62,7 @@ func (db *DB) endpointStates(ctx context.Context, tx *sql.Tx, hs []store.Health)
 	for i, h := range hs {
 		args[i] = h.EndpointID
 	}
-	rows, err := tx.QueryContext(ctx, db.q(`SELECT id, tenant_id, enabled, failing_since FROM endpoints
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT id, tenant_id, enabled, failing_since, rest_hook FROM endpoints
 		WHERE id IN (?`+strings.Repeat(`, ?`, len(hs)-1)+`) ORDER BY id`+db.D.LockRow()), args...)
 	if err != nil {
 		return nil, db.errf("endpoint health", err)
@@ -70,7 +70,7 @@ func (db *DB) endpointStates(ctx context.Context, tx *sql.Tx, hs []store.Health)
 	list, err := collect(rows, func(s Scanner) (store.EndpointState, error) {
 		var st store.EndpointState
 		var failing sql.NullInt64
-		err := s.Scan(&st.EndpointID, &st.TenantID, &st.Enabled, &failing)
+		err := s.Scan(&st.EndpointID, &st.TenantID, &st.Enabled, &failing, &st.RESTHook)
 		st.FailingSince = nullMS(failing)
 		return st, err
 	})
@@ -85,6 +85,13 @@ func (db *DB) endpointStates(ctx context.Context, tx *sql.Tx, hs []store.Health)
 }
 
 func (db *DB) writeHealth(ctx context.Context, tx *sql.Tx, s store.EndpointState, d store.HealthDecision, now time.Time) ([]store.EndpointTransition, error) {
+	if d.Delete {
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM endpoints WHERE id = ?`), s.EndpointID); err != nil {
+			return nil, db.errf("delete endpoint", err)
+		}
+		return []store.EndpointTransition{{EndpointID: s.EndpointID, TenantID: s.TenantID, Kind: store.TransitionDeleted,
+			Reason: d.Reason, At: FromMS(MS(now))}}, nil
+	}
 	var out []store.EndpointTransition
 	if !sameTime(s.FailingSince, d.FailingSince) {
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE endpoints SET failing_since = ? WHERE id = ?`), optMS(d.FailingSince), s.EndpointID); err != nil {
@@ -118,7 +125,7 @@ func HealthWrites(b store.CompleteBatch, states map[string]store.EndpointState) 
 			continue
 		}
 		d := b.Health.Decide(s, h, b.Now)
-		if !sameTime(s.FailingSince, d.FailingSince) || d.Recovered || d.Disable {
+		if !sameTime(s.FailingSince, d.FailingSince) || d.Recovered || d.Disable || d.Delete {
 			return true
 		}
 	}

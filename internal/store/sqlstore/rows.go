@@ -12,7 +12,7 @@ import (
 
 // EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
-	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format`
+	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -86,7 +86,7 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	var created, updated int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
-		&apps, &stypes, &e.PayloadFormat); err != nil {
+		&apps, &stypes, &e.PayloadFormat, &e.RESTHook); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
 	var err error
@@ -116,7 +116,7 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 	headers, _ := json.Marshal(e.Headers)
 	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
 		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
-		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat}
+		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook}
 }
 
 // jsonList is a list as a JSON array, [] for none.
