@@ -10,6 +10,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/schemacheck"
 	"github.com/slotwire/slotwire/internal/scopes"
 )
 
@@ -102,7 +103,7 @@ func ValidateEvent(eventType string, data []byte) error {
 	if e == nil {
 		return nil
 	}
-	if err := checkData(e.check, data); err != nil {
+	if err := schemacheck.Check(e.check, data); err != nil {
 		return slotwire.Errorf(slotwire.ECodeInvalid, "%s does not match the schema of %s: %v", "data", eventType, err)
 	}
 	return nil
@@ -295,7 +296,7 @@ func (b *catalogBuilder) finish() []*EventType {
 		e.Schema.Dollar = schemaDialect
 		raw, err := json.Marshal(e.Schema)
 		if err == nil {
-			e.check, err = compileSchema("urn:slotwire:event-type:"+e.Type, raw)
+			e.check, err = schemacheck.Compile("urn:slotwire:event-type:"+e.Type, raw)
 		}
 		if err != nil {
 			panic(fmt.Sprintf("scheduling: schema of %s: %v", e.Type, err))

@@ -9,7 +9,7 @@ import (
 // the constructors below. It has the keywords the catalog uses: type (one
 // name or a list), properties, required, items, enum and format. Event data
 // is validated by a standard draft 2020-12 validator compiled from this
-// schema's JSON (see compileSchema), so the server checks exactly what it
+// schema's JSON (see schemacheck.Compile), so the server checks exactly what it
 // serves to receivers.
 type Schema struct {
 	Dollar      string             `json:"$schema,omitempty"`

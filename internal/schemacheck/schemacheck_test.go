@@ -1,4 +1,4 @@
-package scheduling
+package schemacheck
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 // reason too.
 func TestCheckDataMessages(t *testing.T) {
 	t.Parallel()
-	sch, err := compileSchema("urn:test", []byte(`{
+	sch, err := Compile("urn:test", []byte(`{
 		"$schema": "https://json-schema.org/draft/2020-12/schema",
 		"type": "object",
 		"additionalProperties": false,
@@ -35,7 +35,7 @@ func TestCheckDataMessages(t *testing.T) {
 		{``, `data is not valid JSON`},
 	}
 	for _, tc := range tests {
-		err := checkData(sch, []byte(tc.data))
+		err := Check(sch, []byte(tc.data))
 		if tc.msg == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tc.data, err)

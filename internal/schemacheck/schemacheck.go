@@ -1,4 +1,8 @@
-package scheduling
+// Package schemacheck validates event data against JSON Schema (draft
+// 2020-12, github.com/santhosh-tekuri/jsonschema, format assertions on),
+// with messages that name the first violation's path. The scheduling
+// catalog and tenants' own event types use it.
+package schemacheck
 
 import (
 	"bytes"
@@ -24,8 +28,8 @@ import (
 // accepts exactly what a receiver's standard validator accepts (a lowercase
 // "t" in an RFC 3339 date-time, for instance).
 
-// compileSchema compiles a JSON Schema document; url names it in errors.
-func compileSchema(url string, schemaJSON []byte) (*jsonschema.Schema, error) {
+// Compile compiles a JSON Schema document; url names it in errors.
+func Compile(url string, schemaJSON []byte) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", url, err)
@@ -39,10 +43,10 @@ func compileSchema(url string, schemaJSON []byte) (*jsonschema.Schema, error) {
 	return c.Compile(url)
 }
 
-// checkData validates a JSON document against a compiled schema. The error
+// Check validates a JSON document against a compiled schema. The error
 // names the first violation (in the order of their paths) as
 // "data.customer.email: reason", and how many more there are.
-func checkData(sch *jsonschema.Schema, data []byte) error {
+func Check(sch *jsonschema.Schema, data []byte) error {
 	doc, err := decodeData(data)
 	if err != nil {
 		return err
