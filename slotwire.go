@@ -76,10 +76,25 @@ func ErrorMessage(err error) string {
 
 // Tenant is a company using Slotwire. Every other object belongs to one.
 type Tenant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Plan      string    `json:"plan"`
-	CreatedAt time.Time `json:"created_at"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Plan string `json:"plan"`
+	// StrictEventTypes: only registered (or catalog) event types may be
+	// published or subscribed to.
+	StrictEventTypes bool      `json:"strict_event_types"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// EventType is one of a tenant's own event types: registered with a
+// description, and optionally the JSON Schema its data must match and an
+// example.
+type EventType struct {
+	Type        string          `json:"type"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Example     json.RawMessage `json:"example,omitempty"`
+	TenantID    string          `json:"-"`
+	CreatedAt   time.Time       `json:"created_at"`
 }
 
 // APIKey authenticates a tenant. Only the SHA-256 hash of the secret is stored.

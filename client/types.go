@@ -22,10 +22,11 @@ const (
 
 // Tenant is a company using Slotwire.
 type Tenant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Plan      string    `json:"plan"`
-	CreatedAt time.Time `json:"created_at"`
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	Plan             string    `json:"plan"`
+	StrictEventTypes bool      `json:"strict_event_types"`
+	CreatedAt        time.Time `json:"created_at"`
 }
 
 // TenantWithKey is the answer to CreateTenant: the tenant and its API key,

@@ -20,6 +20,7 @@ func extensions() []server.Extension {
 		n.AddValidator(scheduling.ValidateEvent)
 		scheduling.RegisterScopes(n.Scopes)
 		n.AddSampler(scheduling.Sample)
+		n.AddCatalog(scheduling.CatalogSource{})
 		return nil
 	}}
 }

@@ -127,6 +127,9 @@ func (s *Server) newEndpoint(r *http.Request, in *EndpointInput, hook bool) (*sl
 	if err == nil {
 		err = s.endpointInScope(r, e, "subscribe to these event types")
 	}
+	if err == nil {
+		err = s.checkSubscribable(r, e)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +210,9 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 	err = s.apply(r, e, &in)
 	if err == nil {
 		err = s.endpointInScope(r, e, "subscribe to these event types")
+	}
+	if err == nil && in.EventTypes != nil {
+		err = s.checkSubscribable(r, e)
 	}
 	if err != nil {
 		s.Fail(w, r, err)

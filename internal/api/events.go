@@ -49,6 +49,9 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		err = s.typeInScope(r, e.Type, "publish "+e.Type)
 	}
 	if err == nil {
+		err = s.checkPublishable(r, TenantFrom(r.Context()), e)
+	}
+	if err == nil {
 		err = s.allowPublish(w, e.TenantID, 1)
 	}
 	if err != nil {
@@ -175,6 +178,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		e, err := s.eventFrom(TenantFrom(r.Context()).ID, &in.Events[i])
 		if err == nil {
 			err = s.typeInScope(r, e.Type, "publish "+e.Type)
+		}
+		if err == nil {
+			err = s.checkPublishable(r, TenantFrom(r.Context()), e)
 		}
 		if err != nil {
 			out[i].Error = &ErrorInfo{Code: slotwire.ErrorCode(err), Message: slotwire.ErrorMessage(err)}

@@ -30,6 +30,12 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 
+	s.HandleTenant("GET /v1/event-types", s.listEventTypes)
+	s.HandleTenant("POST /v1/event-types", s.createEventType)
+	s.HandleTenant("DELETE /v1/event-types/{type}", s.deleteEventType)
+	s.HandleTenant("GET /v1/settings", s.getSettings)
+	s.HandleTenant("PATCH /v1/settings", s.patchSettings)
+
 	s.HandleTenant("POST /v1/hooks", s.createHook)
 	s.HandleTenant("DELETE /v1/hooks/{id}", s.deleteHook)
 	s.HandleTenant("GET /v1/hooks/sample", s.hookSample)

@@ -62,6 +62,8 @@ type Config struct {
 	TenantEventsPerSecond int
 	// ValidateEvent, if set, validates catalog event types.
 	ValidateEvent EventValidator
+	// Catalogs are the modules' built-in event types (none by default).
+	Catalogs func() []Catalog
 	// Sample gives the example data of an event type (GET
 	// /v1/hooks/sample); modules with a catalog provide it.
 	Sample SampleSource
@@ -81,6 +83,8 @@ type Server struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	keys keyCache
+	// registry caches tenants' registered event types.
+	registry registry
 	// limiter applies TenantEventsPerSecond; nil when there is none.
 	limiter *rateLimiter
 }
@@ -118,6 +122,17 @@ func (c *keyCache) put(k *slotwire.APIKey, t *slotwire.Tenant, now time.Time) {
 		c.m = map[string]cachedKey{}
 	}
 	c.m[k.Hash] = cachedKey{key: k, tenant: t, expires: now.Add(keyCacheTTL)}
+}
+
+// dropTenant forgets a tenant's keys (its settings changed).
+func (c *keyCache) dropTenant(tenantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.tenant.ID == tenantID {
+			delete(c.m, h)
+		}
+	}
 }
 
 // dropID forgets a key by id (revoked on this node).
@@ -159,6 +174,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = scopes.New()
+	}
+	if cfg.Catalogs == nil {
+		cfg.Catalogs = func() []Catalog { return nil }
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if cfg.TenantEventsPerSecond > 0 {

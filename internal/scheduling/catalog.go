@@ -42,6 +42,30 @@ var Scopes = []struct{ Name, Description string }{
 	{"notifications", "notifications sent to customers and staff; no scheduling-core event needs it yet"},
 }
 
+// CatalogSource is the catalog as GET /v1/event-types lists it (api.Catalog).
+type CatalogSource struct{}
+
+// List returns the catalog's entries.
+func (CatalogSource) List() []any {
+	out := make([]any, 0, len(Catalog()))
+	for _, t := range Catalog() {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Has reports whether t is a catalog type.
+func (CatalogSource) Has(t string) bool { return LookupEventType(t) != nil }
+
+// Types lists the catalog's types.
+func (CatalogSource) Types() []string {
+	out := make([]string, 0, len(Catalog()))
+	for _, t := range Catalog() {
+		out = append(out, t.Type)
+	}
+	return out
+}
+
 // Sample returns the catalog example of an event type's data.
 func Sample(eventType string) (json.RawMessage, bool) {
 	if t := LookupEventType(eventType); t != nil {

@@ -25,9 +25,6 @@ func (s *Service) Register(srv httpx.Router) {
 	s.registerCompany(httpx.Scoped(srv, "company"))
 	s.registerAppointments(httpx.Scoped(srv, "events"))
 	s.registerGroupEvents(httpx.Scoped(srv, "events"))
-	srv.HandleTenant("GET /v1/event-types", func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": Catalog()})
-	})
 }
 
 func tenantID(r *http.Request) string { return httpx.TenantFrom(r.Context()).ID }

@@ -94,7 +94,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		o(&cfg)
 	}
 	e.svc = scheduling.New(cfg)
-	e.api = api.New(api.Config{Store: db, ValidateEvent: scheduling.ValidateEvent})
+	e.api = api.New(api.Config{Store: db, ValidateEvent: scheduling.ValidateEvent,
+		Catalogs: func() []api.Catalog { return []api.Catalog{scheduling.CatalogSource{}} }})
 	e.svc.Register(e.api)
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)

@@ -86,6 +86,8 @@ type Node struct {
 	validators []api.EventValidator
 	// Samplers added by extensions give event type examples.
 	samplers []api.SampleSource
+	// Catalogs added by extensions: their built-in event types.
+	catalogs []api.Catalog
 	// Scopes of API keys; extensions add theirs.
 	Scopes   *scopes.Set
 	stoppers []func()
@@ -201,7 +203,8 @@ func (n *Node) build() {
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
-		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
+		Catalogs: func() []api.Catalog { return n.catalogs },
+		Tester:   dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
 	})
 }
 
@@ -247,6 +250,9 @@ func (n *Node) Wake(ids ...string) {
 		_ = nt.NotifyWork(context.Background(), ids)
 	}
 }
+
+// AddCatalog adds a module's built-in event types (GET /v1/event-types).
+func (n *Node) AddCatalog(c api.Catalog) { n.catalogs = append(n.catalogs, c) }
 
 // AddSampler adds a source of event type examples (GET /v1/hooks/sample).
 func (n *Node) AddSampler(f api.SampleSource) { n.samplers = append(n.samplers, f) }

@@ -83,10 +83,24 @@ type Endpoints interface {
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
 }
 
-// Config is the configuration store: tenants, keys and endpoints.
+// EventTypes is the registry of tenants' own event types.
+type EventTypes interface {
+	// PutEventType registers a type, or registers again an archived one;
+	// a type already registered is a conflict.
+	PutEventType(ctx context.Context, t *slotwire.EventType) error
+	// ListEventTypes returns a tenant's registered (not archived) types,
+	// by type.
+	ListEventTypes(ctx context.Context, tenantID string) ([]*slotwire.EventType, error)
+	// ArchiveEventType archives a registered type.
+	ArchiveEventType(ctx context.Context, tenantID, eventType string, now time.Time) error
+}
+
+// Config is the configuration store: tenants, keys, endpoints and event
+// types.
 type Config interface {
 	Tenants
 	Endpoints
+	EventTypes
 }
 
 // Log is the read side of what happened: events, deliveries, attempts.

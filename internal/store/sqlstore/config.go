@@ -43,12 +43,13 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *slotwire.APIKey) error {
 
 // GetTenant returns a tenant.
 func (db *DB) GetTenant(ctx context.Context, id string) (*slotwire.Tenant, error) {
-	return db.scanTenant(db.R.QueryRowContext(ctx, db.q(`SELECT id, name, plan, created_at FROM tenants WHERE id = ?`), id))
+	return db.scanTenant(db.R.QueryRowContext(ctx, db.q(`SELECT id, name, plan, strict_event_types, created_at FROM tenants WHERE id = ?`), id))
 }
 
-// UpdateTenant stores a tenant's name and plan.
+// UpdateTenant stores a tenant's name, plan and settings.
 func (db *DB) UpdateTenant(ctx context.Context, t *slotwire.Tenant) error {
-	res, err := db.W.ExecContext(ctx, db.q(`UPDATE tenants SET name = ?, plan = ? WHERE id = ?`), t.Name, t.Plan, t.ID)
+	res, err := db.W.ExecContext(ctx, db.q(`UPDATE tenants SET name = ?, plan = ?, strict_event_types = ? WHERE id = ?`),
+		t.Name, t.Plan, t.StrictEventTypes, t.ID)
 	if err != nil {
 		return db.errf("update tenant", err)
 	}
@@ -57,23 +58,23 @@ func (db *DB) UpdateTenant(ctx context.Context, t *slotwire.Tenant) error {
 
 // ListTenants returns tenants, oldest first.
 func (db *DB) ListTenants(ctx context.Context) ([]*slotwire.Tenant, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, name, plan, created_at FROM tenants ORDER BY id`)
+	rows, err := db.R.QueryContext(ctx, `SELECT id, name, plan, strict_event_types, created_at FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, db.errf("list tenants", err)
 	}
 	return collect(rows, db.scanTenant)
 }
 
-// TenantByKeyHash returns the tenant owning the API key with that hash.
+// KeyByHash returns the API key with that hash and its tenant.
 func (db *DB) KeyByHash(ctx context.Context, hash string) (*slotwire.APIKey, *slotwire.Tenant, error) {
-	st, err := db.readStmt(ctx, `SELECT `+keyCols+`, t.id, t.name, t.plan, t.created_at
+	st, err := db.readStmt(ctx, `SELECT `+keyCols+`, t.id, t.name, t.plan, t.strict_event_types, t.created_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`)
 	if err != nil {
 		return nil, nil, db.errf("api key", err)
 	}
 	var t slotwire.Tenant
 	var created int64
-	k, err := db.scanKey(st.QueryRowContext(ctx, hash), &t.ID, &t.Name, &t.Plan, &created)
+	k, err := db.scanKey(st.QueryRowContext(ctx, hash), &t.ID, &t.Name, &t.Plan, &t.StrictEventTypes, &created)
 	if err != nil {
 		return nil, nil, err
 	}

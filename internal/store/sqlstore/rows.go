@@ -21,7 +21,7 @@ const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, sta
 func (db *DB) scanTenant(row Scanner) (*slotwire.Tenant, error) {
 	var t slotwire.Tenant
 	var created int64
-	if err := row.Scan(&t.ID, &t.Name, &t.Plan, &created); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Plan, &t.StrictEventTypes, &created); err != nil {
 		return nil, db.scanErr("tenant", err)
 	}
 	t.CreatedAt = FromMS(created)

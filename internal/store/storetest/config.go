@@ -173,3 +173,39 @@ func testDeleteEndpoint(t *testing.T, s store.Store) {
 	_, err = complete(s, []store.Outcome{outcome(j[0], "n", slotwire.StatusSucceeded, t0, 200)}, t0, 0)
 	must(t, err)
 }
+
+// The event type registry: register, list, conflict, archive, register
+// again; and the strict_event_types setting.
+func testEventTypes(t *testing.T, s store.Store) {
+	ten, other := newTenant(t, s, "Acme"), newTenant(t, s, "Other")
+	paid := &slotwire.EventType{TenantID: ten.ID, Type: "invoice.paid", Description: "paid",
+		Schema: []byte(`{"type":"object"}`), Example: []byte(`{"n":1}`), CreatedAt: t0}
+	must(t, s.PutEventType(ctx(), paid))
+	must(t, s.PutEventType(ctx(), &slotwire.EventType{TenantID: ten.ID, Type: "invoice.due", CreatedAt: t0}))
+	if err := s.PutEventType(ctx(), paid); slotwire.ErrorCode(err) != slotwire.ECodeConflict {
+		t.Fatalf("registering twice: %v", err)
+	}
+	list, err := s.ListEventTypes(ctx(), ten.ID)
+	must(t, err)
+	if len(list) != 2 || list[0].Type != "invoice.due" || list[0].Schema != nil || string(list[1].Schema) != `{"type":"object"}` ||
+		string(list[1].Example) != `{"n":1}` || list[1].Description != "paid" {
+		t.Fatalf("event types = %+v", list)
+	}
+	if l, _ := s.ListEventTypes(ctx(), other.ID); len(l) != 0 {
+		t.Fatal("another tenant sees the types")
+	}
+	must(t, s.ArchiveEventType(ctx(), ten.ID, "invoice.paid", t0))
+	notFound(t, s.ArchiveEventType(ctx(), ten.ID, "invoice.paid", t0))
+	if l, _ := s.ListEventTypes(ctx(), ten.ID); len(l) != 1 {
+		t.Fatalf("archived type still listed: %+v", l)
+	}
+	must(t, s.PutEventType(ctx(), paid)) // registered again
+	ten.StrictEventTypes = true
+	must(t, s.UpdateTenant(ctx(), ten))
+	if got, _ := s.GetTenant(ctx(), ten.ID); !got.StrictEventTypes {
+		t.Fatal("strict_event_types not stored")
+	}
+	if _, byKey, _ := s.KeyByHash(ctx(), "hash-"+ten.ID); !byKey.StrictEventTypes {
+		t.Fatal("the key's tenant does not carry strict_event_types")
+	}
+}
