@@ -101,7 +101,7 @@ func TestEndpointLifecycle(t *testing.T) {
 	}
 	ep := created.Endpoint
 	if !strings.HasPrefix(ep.ID, "ep_") || !strings.HasPrefix(created.Secret, "whsec_") || !ep.Enabled ||
-		ep.Description != "ERP" || ep.Headers["X-Env"] != "test" || ep.MaxConcurrency != 3 || ep.RateLimit != 10 || ep.Ordering != "fifo" {
+		ep.Description != "ERP" || ep.Headers["X-Env"] != "****" || ep.MaxConcurrency != 3 || ep.RateLimit != 10 || ep.Ordering != "fifo" {
 		t.Fatalf("created = %+v", created)
 	}
 	secret, err := c.EndpointSecret(ctx, ep.ID)

@@ -52,6 +52,9 @@ type proc struct {
 	mu   *sync.Mutex
 }
 
+// testSecretKey encrypts stored secrets in the processes tests start.
+const testSecretKey = "c2xvdHdpcmUtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE="
+
 // startProc runs `slotwire serve` and waits for /healthz.
 func startProc(t *testing.T, db, addr string, extra ...string) *proc {
 	t.Helper()
@@ -62,6 +65,8 @@ func startProc(t *testing.T, db, addr string, extra ...string) *proc {
 	args := append([]string{"serve", "--addr", addr, "--db", db, "--admin-token", "adm", "--allow-private-endpoints",
 		"--node-id", "crash-node", "--retry-schedule", "0s,100ms,200ms,500ms,1s,1s,1s,1s,1s,1s"}, extra...)
 	cmd := exec.Command(bin, args...)
+	// Every node of a PostgreSQL database needs the same key.
+	cmd.Env = append(os.Environ(), "SLOTWIRE_SECRET_KEY="+testSecretKey)
 	p := &proc{cmd: cmd, addr: addr, log: &strings.Builder{}, mu: &sync.Mutex{}}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

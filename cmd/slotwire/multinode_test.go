@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -38,7 +39,14 @@ func TestServeRefusesUnmigratedPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "serve", "--db", dsn, "--addr", freeAddr(t)).CombinedOutput()
+	serve := exec.Command(bin, "serve", "--db", dsn, "--addr", freeAddr(t))
+	out, err := serve.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "SLOTWIRE_SECRET_KEY") {
+		t.Fatalf("serve on PostgreSQL without a key: %v\n%s", err, out)
+	}
+	serve = exec.Command(bin, "serve", "--db", dsn, "--addr", freeAddr(t))
+	serve.Env = append(os.Environ(), "SLOTWIRE_SECRET_KEY="+testSecretKey)
+	out, err = serve.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "slotwire migrate") {
 		t.Fatalf("serve on an empty database: %v\n%s", err, out)
 	}
@@ -308,6 +316,7 @@ func TestRolesSplitAPIAndDelivery(t *testing.T) {
 	}
 	worker := exec.Command(bin, "serve", "--db", dsn, "--role", "worker", "--node-id", "worker-1", "--allow-private-endpoints",
 		"--addr", freeAddr(t))
+	worker.Env = append(os.Environ(), "SLOTWIRE_SECRET_KEY="+testSecretKey)
 	if err := worker.Start(); err != nil {
 		t.Fatal(err)
 	}

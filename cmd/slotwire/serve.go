@@ -155,6 +155,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.Bool(&cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
 	ef.Int(&maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
 	ef.Int(&cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
+	ef.String(&cfg.SecretKeyFile, "secret-key-file", "SLOTWIRE_SECRET_KEY_FILE", "", "file holding the key that encrypts stored secrets (default: $SLOTWIRE_SECRET_KEY, else slotwire.key beside a SQLite file)")
 	ef.String(&planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans and the endpoints each allows, plan=limit,… (0: no limit; \"unlimited\" is always there)")
 	ef.Int(&cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
 	ef.String(&cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
@@ -188,6 +189,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.Logger = log
+	cfg.SecretKey = os.Getenv("SLOTWIRE_SECRET_KEY")
 	if cfg.Plans, err = plans.Parse(planTable); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/validate"
@@ -104,7 +105,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: e, Secret: e.Secret})
+	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: masked(e), Secret: e.Secret})
 }
 
 // newEndpoint validates and stores a new endpoint (a REST hook if hook),
@@ -156,6 +157,9 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
 	// The cursor follows the page read, the data only what the key covers.
 	l := NewList(eps, p, func(e *slotwire.Endpoint) string { return e.ID })
 	l.Data = s.visibleEndpoints(r, l.Data)
+	for i, e := range l.Data {
+		l.Data[i] = masked(e)
+	}
 	WriteJSON(w, http.StatusOK, l)
 }
 
@@ -165,7 +169,7 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, e)
+	WriteJSON(w, http.StatusOK, masked(e))
 }
 
 func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +230,7 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 	if e.Enabled && s.cfg.Waker != nil {
 		s.cfg.Waker.Wake(e.ID) // re-enabled endpoints resume at once
 	}
-	WriteJSON(w, http.StatusOK, e)
+	WriteJSON(w, http.StatusOK, masked(e))
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -239,4 +243,31 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// masked is a copy of e to show: header values masked, as they may hold
+// credentials ("Authorization": "Bearer ****abcd"). The signing secret is
+// never part of an Endpoint's JSON.
+func masked(e *slotwire.Endpoint) *slotwire.Endpoint {
+	cp := *e
+	cp.Headers = make(map[string]string, len(e.Headers))
+	for k, v := range e.Headers {
+		cp.Headers[k] = maskValue(v)
+	}
+	return &cp
+}
+
+// maskValue keeps a value's last four characters (and a leading scheme
+// word such as "Bearer"); short values are masked whole.
+func maskValue(v string) string {
+	scheme, cred, ok := strings.Cut(v, " ")
+	if !ok {
+		scheme, cred = "", v
+	} else {
+		scheme += " "
+	}
+	if len(cred) <= 8 {
+		return scheme + "****"
+	}
+	return scheme + "****" + cred[len(cred)-4:]
 }

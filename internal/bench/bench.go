@@ -216,6 +216,9 @@ func (b *bencher) startNode(ctx context.Context, extra ...string) (*node, error)
 	return b.startNodeIn(ctx, dir, "", extra...)
 }
 
+// benchSecretKey encrypts stored secrets of the PostgreSQL scenarios.
+const benchSecretKey = "c2xvdHdpcmUtYmVuY2gta2V5LTMyLWJ5dGVzLWxvbmc="
+
 // startNodeIn starts slotwire on the database in dir; with key == "" it
 // creates a tenant.
 func (b *bencher) startNodeIn(ctx context.Context, dir, key string, extra ...string) (*node, error) {
@@ -233,6 +236,10 @@ func (b *bencher) startNodeIn(ctx context.Context, dir, key string, extra ...str
 		"--allow-private-endpoints", "--log-level", "warn", "--max-endpoints-per-tenant", "0"}, extra...)
 	cmd := exec.CommandContext(ctx, b.o.Binary, args...)
 	cmd.Stderr = os.Stderr
+	if strings.HasPrefix(dir, "postgres://") && os.Getenv("SLOTWIRE_SECRET_KEY") == "" {
+		// Every node of one database needs the same key; a benchmark's own.
+		cmd.Env = append(os.Environ(), "SLOTWIRE_SECRET_KEY="+benchSecretKey)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

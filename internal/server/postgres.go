@@ -9,6 +9,6 @@ import (
 
 func init() {
 	openPostgres = func(ctx context.Context, dsn string, o StoreOptions) (store.Store, error) {
-		return postgres.Open(ctx, dsn, postgres.Options{Migrate: o.Migrate, Logger: o.Logger, Modules: o.Modules})
+		return postgres.Open(ctx, dsn, postgres.Options{Migrate: o.Migrate, Logger: o.Logger, Modules: o.Modules, Box: o.Box})
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/scopes"
+	"github.com/slotwire/slotwire/internal/secrets"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
 )
@@ -44,6 +45,10 @@ type Config struct {
 	// addresses.
 	AllowPrivateEndpoints bool
 	MaxEventBytes         int64
+	// SecretKey (standard base64 of 32 bytes) or SecretKeyFile encrypts
+	// the secrets stored; default on SQLite: slotwire.key beside the
+	// database, created on first start.
+	SecretKey, SecretKeyFile string
 	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap).
 	MaxEndpointsPerTenant int
 	// Plans are the tenant plans (default plans.DefaultTable).
@@ -102,6 +107,9 @@ type StoreOptions struct {
 	// Modules whose migrations the store applies and checks (the
 	// scheduling core's).
 	Modules []store.Module
+	// Box seals stored secrets (nil: plaintext; only for tools that never
+	// read or write endpoints).
+	Box *secrets.Box
 }
 
 // OpenStore opens the store named by dsn.
@@ -112,7 +120,8 @@ func OpenStore(ctx context.Context, dsn string, o StoreOptions) (store.Store, er
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return openPostgres(ctx, dsn, o)
 	}
-	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: o.Migrate, Synchronous: o.SQLiteSynchronous, Logger: o.Logger, Modules: o.Modules})
+	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: o.Migrate, Synchronous: o.SQLiteSynchronous, Logger: o.Logger,
+		Modules: o.Modules, Box: o.Box})
 }
 
 // openPostgres opens the PostgreSQL driver (see postgres.go).
@@ -126,12 +135,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{Config: cfg, Log: cfg.Logger}
+	box, err := secretBox(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, err := OpenStore(ctx, cfg.DB, StoreOptions{Migrate: cfg.Migrate, SQLiteSynchronous: cfg.SQLiteSynchronous,
-		Logger: cfg.Logger, Modules: cfg.Modules})
+		Logger: cfg.Logger, Modules: cfg.Modules, Box: box})
 	if err != nil {
 		return nil, err
 	}
 	n.Store = st
+	if !isPostgresDSN(cfg.DB) {
+		restrictDBFile(cfg.DB)
+	}
 	n.build()
 	for _, ext := range cfg.Extensions {
 		if err := ext(n); err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/slotwire/slotwire/internal/secrets"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlstore"
 )
@@ -58,6 +59,8 @@ type Options struct {
 	// Modules are the parts with tables of their own (the scheduling
 	// core) whose migrations this store applies and checks.
 	Modules []store.Module
+	// Box seals the secrets stored (nil: stored as they are).
+	Box *secrets.Box
 }
 
 // DB is the PostgreSQL store.
@@ -95,7 +98,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	sdb.SetConnMaxLifetime(time.Hour)
 	db := &DB{sql: sdb, cfg: cfg, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
-	db.DB = &sqlstore.DB{W: sdb, R: sdb, D: dialect{}, Log: o.Logger}
+	db.DB = &sqlstore.DB{W: sdb, R: sdb, D: dialect{}, Log: o.Logger, Box: o.Box}
 	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, recordOutcomes
 	if err := sdb.PingContext(ctx); err != nil {
 		db.Close()

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/slotwire/slotwire/internal/secrets"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlstore"
 )
@@ -38,6 +39,8 @@ type Options struct {
 	// Modules are the parts with tables of their own (the scheduling
 	// core) whose migrations this store applies and checks.
 	Modules []store.Module
+	// Box seals the secrets stored (nil: stored as they are).
+	Box *secrets.Box
 }
 
 // DB is the SQLite store.
@@ -66,7 +69,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{w: w, r: r, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
-	db.DB = &sqlstore.DB{W: w, R: r, D: dialect{}, Log: o.Logger}
+	db.DB = &sqlstore.DB{W: w, R: r, D: dialect{}, Log: o.Logger, Box: o.Box}
 	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, db.recordOutcomes
 	if err := db.open(ctx, path, o.Migrate); err != nil {
 		db.Close()

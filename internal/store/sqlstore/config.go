@@ -119,7 +119,7 @@ func (db *DB) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
 
 // CreateEndpoint stores a new endpoint.
 func (db *DB) CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
-	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), EndpointArgs(e)...)
+	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), db.endpointArgs(e)...)
 	if err != nil {
 		return db.errf("create endpoint", err)
 	}
@@ -197,7 +197,7 @@ func (db *DB) enabledEndpoints(ctx context.Context, q Querier, tenantID string) 
 
 // UpdateEndpoint replaces every stored field of the endpoint.
 func (db *DB) UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
-	a := EndpointArgs(e)
+	a := db.endpointArgs(e)
 	res, err := db.W.ExecContext(ctx, db.q(`UPDATE endpoints SET url = ?, description = ?, event_types = ?, enabled = ?,
 		disabled_reason = ?, headers = ?, secret = ?, max_concurrency = ?, ordering = ?, rate_limit = ?,
 		failing_since = ?, updated_at = ?, source_apps = ?, source_types = ?, payload_format = ? WHERE tenant_id = ? AND id = ?`),

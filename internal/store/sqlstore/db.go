@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/secrets"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -50,6 +51,10 @@ type DB struct {
 	IngestTx func(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error
 	// RecordTx records attempts and moves their deliveries (Complete).
 	RecordTx func(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error
+
+	// Box seals the secrets stored (endpoint secrets and header values);
+	// nil stores them as they are (tools that never touch endpoints).
+	Box *secrets.Box
 
 	stmts sync.Map // query -> *sql.Stmt on R
 

@@ -90,6 +90,12 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 		return nil, db.scanErr("endpoint", err)
 	}
 	var err error
+	if e.Secret, err = db.open(e.Secret); err == nil {
+		headers, err = db.open(headers)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: endpoint %s: %w", db.D.Name(), e.ID, err)
+	}
 	if e.SourceApps, err = parsed.eventTypes(apps); err == nil {
 		e.SourceTypes, err = parsed.eventTypes(stypes)
 	}
@@ -107,7 +113,30 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	return &e, nil
 }
 
-// EndpointArgs are the values of EndpointCols.
+// open decrypts a stored secret (as is without a Box).
+func (db *DB) open(v string) (string, error) {
+	if db.Box == nil {
+		return v, nil
+	}
+	return db.Box.Open(v)
+}
+
+// seal encrypts a secret to store (as is without a Box).
+func (db *DB) seal(v string) string {
+	if db.Box == nil {
+		return v
+	}
+	return db.Box.Seal(v)
+}
+
+// endpointArgs are the values of EndpointCols, secrets sealed.
+func (db *DB) endpointArgs(e *slotwire.Endpoint) []any {
+	a := EndpointArgs(e)
+	a[7], a[8] = db.seal(a[7].(string)), db.seal(a[8].(string))
+	return a
+}
+
+// EndpointArgs are the values of EndpointCols, as they are.
 func EndpointArgs(e *slotwire.Endpoint) []any {
 	types, _ := json.Marshal(e.EventTypes)
 	if e.Headers == nil {
