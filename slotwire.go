@@ -156,6 +156,10 @@ type Endpoint struct {
 	// RESTHook marks a subscription made through POST /v1/hooks: its
 	// subscriber removes it, and a 410 from its target deletes it.
 	RESTHook bool `json:"rest_hook,omitempty"`
+	// PreviousSecret, after a rotation, also signs until
+	// PreviousSecretUntil, so receivers can switch secrets without a gap.
+	PreviousSecret      string     `json:"-"`
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
 	// FailingSince is when the current run of failed attempts began.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -210,6 +214,15 @@ func (e *Endpoint) DeliveryKey(ev *Event) string {
 		return ev.OrderingKey
 	}
 	return ""
+}
+
+// SigningSecrets are the secrets that sign a request at now: the secret,
+// and the previous one during its grace period.
+func (e *Endpoint) SigningSecrets(now time.Time) []string {
+	if e.PreviousSecret != "" && e.PreviousSecretUntil != nil && now.Before(*e.PreviousSecretUntil) {
+		return []string{e.Secret, e.PreviousSecret}
+	}
+	return []string{e.Secret}
 }
 
 // Subscribes reports whether the endpoint wants events of type t. Patterns

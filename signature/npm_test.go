@@ -49,6 +49,19 @@ func TestReferenceLibraryVerifies(t *testing.T) {
 		}
 		enc.Encode(map[string]string{"secret": secret, "id": id, "timestamp": strconv.FormatInt(now.Unix(), 10), "signature": sig, "body": body})
 	}
+	// While a secret is rotated both sign: the library accepts the header
+	// with either secret.
+	oldKey, newKey := make([]byte, 32), make([]byte, 32)
+	rand.Read(oldKey)
+	rand.Read(newKey)
+	oldSecret, newSecret := NewSecret(oldKey), NewSecret(newKey)
+	both, err := SignAll([]string{newSecret, oldSecret}, "evt_rot", now, []byte(`{"rotated":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{oldSecret, newSecret} {
+		enc.Encode(map[string]string{"secret": secret, "id": "evt_rot", "timestamp": strconv.FormatInt(now.Unix(), 10), "signature": both, "body": `{"rotated":true}`})
+	}
 	// The spec's own vector, through the reference library too (its
 	// timestamp is old, so it is re-signed at now with the same secret).
 	sig, _ := Sign(vecSecret, vecID, now, []byte(vecBody))
@@ -57,7 +70,7 @@ func TestReferenceLibraryVerifies(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Stdin = &in
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "ok 51") {
+	if err != nil || !strings.HasPrefix(string(out), "ok 53") {
 		t.Fatalf("reference library: %v\n%s", err, out)
 	}
 }

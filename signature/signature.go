@@ -101,6 +101,21 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 	return s.Sign(id, ts, body), nil
 }
 
+// SignAll returns a webhook-signature header value with one signature per
+// secret, space-separated, as Standard Webhooks allows while a secret is
+// being rotated: a receiver holding either secret verifies the message.
+func SignAll(secrets []string, id string, ts time.Time, body []byte) (string, error) {
+	sigs := make([]string, 0, len(secrets))
+	for _, secret := range secrets {
+		sig, err := Sign(secret, id, ts, body)
+		if err != nil {
+			return "", err
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
+}
+
 // DefaultTolerance is how far a timestamp may be from now in Verify.
 const DefaultTolerance = 5 * time.Minute
 

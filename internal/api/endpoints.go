@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/validate"
@@ -179,6 +180,54 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]string{"secret": e.Secret})
+}
+
+// rotateInput is the body of POST /v1/endpoints/{id}/secret/rotate.
+type rotateInput struct {
+	// Grace is how long the old secret keeps signing too (a Go duration,
+	// default 24h, at most 7 days; "0s": not at all).
+	Grace *string `json:"grace"`
+	// Secret is the new secret (default: 32 random bytes).
+	Secret *string `json:"secret"`
+}
+
+// maxGrace bounds a rotation's grace period.
+const maxGrace = 7 * 24 * time.Hour
+
+// rotateSecret gives the endpoint a new signing secret; for the grace
+// period each request carries a signature from both.
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
+	var in rotateInput
+	err := DecodeJSON(w, r, maxJSONBody, &in)
+	var e *slotwire.Endpoint
+	if err == nil {
+		e, err = s.scopedEndpoint(r, "rotate this endpoint's secret")
+	}
+	grace := 24 * time.Hour
+	if err == nil && in.Grace != nil {
+		grace, err = time.ParseDuration(*in.Grace)
+		if err != nil || grace < 0 || grace > maxGrace {
+			err = errorf(slotwire.ECodeInvalid, "grace must be a duration from 0s to 168h, such as \"24h\"")
+		}
+	}
+	secret := signature.NewSecret(slotwire.RandomToken(32))
+	if err == nil && in.Secret != nil {
+		secret, err = validate.Secret(*in.Secret)
+	}
+	if err == nil {
+		now := s.cfg.Now().UTC()
+		e.PreviousSecret, e.PreviousSecretUntil, e.Secret, e.UpdatedAt = e.Secret, nil, secret, now
+		if grace > 0 {
+			until := now.Add(grace)
+			e.PreviousSecretUntil = &until
+		}
+		err = s.cfg.Store.UpdateEndpoint(r.Context(), e)
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_secret_until": e.PreviousSecretUntil})
 }
 
 // testEndpoint sends a signed webhook.test event to the endpoint now

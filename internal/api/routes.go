@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	s.HandleTenant("PATCH /v1/endpoints/{id}", s.patchEndpoint)
 	s.HandleTenant("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
 	s.HandleTenant("GET /v1/endpoints/{id}/secret", s.endpointSecret)
+	s.HandleTenant("POST /v1/endpoints/{id}/secret/rotate", s.rotateSecret)
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 

@@ -121,10 +121,6 @@ var bodyBufs = sync.Pool{New: func() any { b := make([]byte, maxLoggedBody); ret
 
 // newRequest builds the signed delivery request.
 func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request, error) {
-	signer, err := signature.NewSigner(j.Endpoint.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("endpoint secret: %w", err)
-	}
 	body, err := shape.Body(j.Endpoint.PayloadFormat, j.Payload)
 	if err != nil {
 		return nil, err
@@ -140,7 +136,11 @@ func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request
 	req.Header.Set("User-Agent", "Slotwire/"+slotwire.Version)
 	req.Header.Set(signature.HeaderID, j.Delivery.EventID)
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(signature.HeaderSignature, signer.Sign(j.Delivery.EventID, now, body))
+	sig, err := signature.SignAll(j.Endpoint.SigningSecrets(now), j.Delivery.EventID, now, body)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint secret: %w", err)
+	}
+	req.Header.Set(signature.HeaderSignature, sig)
 	return req, nil
 }
 

@@ -12,7 +12,8 @@ import (
 
 // EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
-	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook`
+	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook,
+	previous_secret, previous_secret_until`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -82,16 +83,20 @@ func (c *jsonColumns) headers(raw string) (map[string]string, error) {
 func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	var e slotwire.Endpoint
 	var types, headers, apps, stypes string
-	var failing sql.NullInt64
+	var failing, prevUntil sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
-		&apps, &stypes, &e.PayloadFormat, &e.RESTHook); err != nil {
+		&apps, &stypes, &e.PayloadFormat, &e.RESTHook, &e.PreviousSecret, &prevUntil); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
+	e.PreviousSecretUntil = nullMS(prevUntil)
 	var err error
 	if e.Secret, err = db.open(e.Secret); err == nil {
 		headers, err = db.open(headers)
+	}
+	if err == nil {
+		e.PreviousSecret, err = db.open(e.PreviousSecret)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: endpoint %s: %w", db.D.Name(), e.ID, err)
@@ -132,7 +137,7 @@ func (db *DB) seal(v string) string {
 // endpointArgs are the values of EndpointCols, secrets sealed.
 func (db *DB) endpointArgs(e *slotwire.Endpoint) []any {
 	a := EndpointArgs(e)
-	a[7], a[8] = db.seal(a[7].(string)), db.seal(a[8].(string))
+	a[7], a[8], a[19] = db.seal(a[7].(string)), db.seal(a[8].(string)), db.seal(a[19].(string))
 	return a
 }
 
@@ -145,7 +150,7 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 	headers, _ := json.Marshal(e.Headers)
 	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
 		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
-		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook}
+		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook, e.PreviousSecret, optMS(e.PreviousSecretUntil)}
 }
 
 // jsonList is a list as a JSON array, [] for none.
