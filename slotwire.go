@@ -160,6 +160,11 @@ type Endpoint struct {
 	// PreviousSecretUntil, so receivers can switch secrets without a gap.
 	PreviousSecret      string     `json:"-"`
 	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+	// SignatureProfile is how requests are signed ("": standard; see
+	// package signature), SignatureHeader the header of the profiles that
+	// name one ("": the profile's default).
+	SignatureProfile string `json:"signature_profile,omitempty"`
+	SignatureHeader  string `json:"signature_header,omitempty"`
 	// FailingSince is when the current run of failed attempts began.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`

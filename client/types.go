@@ -45,23 +45,25 @@ type APIKey struct {
 
 // Endpoint is a receiver URL and the event types it subscribes to.
 type Endpoint struct {
-	ID             string            `json:"id"`
-	URL            string            `json:"url"`
-	Description    string            `json:"description"`
-	EventTypes     []string          `json:"event_types"`
-	Enabled        bool              `json:"enabled"`
-	DisabledReason string            `json:"disabled_reason,omitempty"`
-	Headers        map[string]string `json:"headers"`
-	MaxConcurrency int               `json:"max_concurrency,omitempty"`
-	Ordering       string            `json:"ordering,omitempty"`
-	RateLimit      int               `json:"rate_limit_per_second,omitempty"`
-	SourceApps     []string          `json:"source_apps,omitempty"`
-	SourceTypes    []string          `json:"source_types,omitempty"`
-	PayloadFormat  string            `json:"payload_format,omitempty"`
-	RESTHook       bool              `json:"rest_hook,omitempty"`
-	FailingSince   *time.Time        `json:"failing_since,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	ID               string            `json:"id"`
+	URL              string            `json:"url"`
+	Description      string            `json:"description"`
+	EventTypes       []string          `json:"event_types"`
+	Enabled          bool              `json:"enabled"`
+	DisabledReason   string            `json:"disabled_reason,omitempty"`
+	Headers          map[string]string `json:"headers"`
+	MaxConcurrency   int               `json:"max_concurrency,omitempty"`
+	Ordering         string            `json:"ordering,omitempty"`
+	RateLimit        int               `json:"rate_limit_per_second,omitempty"`
+	SourceApps       []string          `json:"source_apps,omitempty"`
+	SourceTypes      []string          `json:"source_types,omitempty"`
+	PayloadFormat    string            `json:"payload_format,omitempty"`
+	RESTHook         bool              `json:"rest_hook,omitempty"`
+	SignatureProfile string            `json:"signature_profile,omitempty"`
+	SignatureHeader  string            `json:"signature_header,omitempty"`
+	FailingSince     *time.Time        `json:"failing_since,omitempty"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"updated_at"`
 }
 
 // EndpointWithSecret is the answer to CreateEndpoint: the endpoint and its
@@ -86,6 +88,10 @@ type EndpointInput struct {
 	SourceApps     *[]string          `json:"source_apps,omitempty"`
 	SourceTypes    *[]string          `json:"source_types,omitempty"`
 	PayloadFormat  *string            `json:"payload_format,omitempty"`
+	// SignatureProfile: standard (default), hmac-sha256-hex, timestamped or
+	// none; SignatureHeader: the header of the latter two.
+	SignatureProfile *string `json:"signature_profile,omitempty"`
+	SignatureHeader  *string `json:"signature_header,omitempty"`
 }
 
 // EventSource is where an event comes from; endpoints with source_apps or

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go: Node.js with npm, and the
-# reference Standard Webhooks library used by signature/npm_test.go.
+# receivers' signature libraries signature/npm_test.go verifies with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -9,8 +9,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -d signature/testdata/npm/node_modules/standardwebhooks ]; then
-  echo "test-deps: installing the standardwebhooks npm package"
+m=signature/testdata/npm/node_modules
+if [ ! -d $m/standardwebhooks ] || [ ! -d $m/@octokit/webhooks-methods ] || [ ! -d $m/stripe ]; then
+  echo "test-deps: installing the receivers' signature libraries (npm: standardwebhooks, @octokit/webhooks-methods, stripe)"
   npm install --prefix signature/testdata/npm --no-audit --no-fund --no-package-lock --silent 2>&1 | grep -v 'Unknown user config' || true
 fi
-test -d signature/testdata/npm/node_modules/standardwebhooks
+test -d $m/standardwebhooks && test -d $m/@octokit/webhooks-methods && test -d $m/stripe

@@ -74,3 +74,43 @@ func TestReferenceLibraryVerifies(t *testing.T) {
 		t.Fatalf("reference library: %v\n%s", err, out)
 	}
 }
+
+// TestReceiverLibrariesVerifyProfiles has GitHub's @octokit/webhooks-methods
+// check hmac-sha256-hex signatures and Stripe's SDK check timestamped ones
+// (both with a rotated pair too), and refuse a tampered body.
+func TestReceiverLibrariesVerifyProfiles(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "npm")
+	node, err := exec.LookPath("node")
+	_, e1 := os.Stat(filepath.Join(dir, "node_modules", "@octokit", "webhooks-methods"))
+	_, e2 := os.Stat(filepath.Join(dir, "node_modules", "stripe"))
+	if err != nil || e1 != nil || e2 != nil {
+		if os.Getenv("SLOTWIRE_REQUIRE_NPM") != "" {
+			t.Fatalf("node or the receivers' libraries are missing: %v %v %v", err, e1, e2)
+		}
+		t.Skip("node or the receivers' npm libraries not installed; run make test")
+	}
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	now := time.Now()
+	body := `{"id":"evt_1","type":"appointment.created","data":{"name":"Zoë ✓"}}`
+	add := func(profile, secret, sig, b string, want bool) {
+		enc.Encode(map[string]any{"profile": profile, "secret": secret, "signature": sig, "body": b, "want": want})
+	}
+	for _, secret := range []string{"my-github-secret", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"} {
+		add(ProfileHexHMAC, secret, HexHMAC(secret, []byte(body)), body, true)
+		add(ProfileHexHMAC, secret, HexHMAC(secret, []byte(body)), body+" ", false)
+		add(ProfileTimestamped, secret, Timestamped([]string{secret}, now, []byte(body)), body, true)
+	}
+	// A rotation: Stripe accepts either secret.
+	rotated := Timestamped([]string{"new-secret", "old-secret"}, now, []byte(body))
+	add(ProfileTimestamped, "old-secret", rotated, body, true)
+	add(ProfileTimestamped, "new-secret", rotated, body, true)
+	cmd := exec.Command(node, "verify-profiles.mjs")
+	cmd.Dir = dir
+	cmd.Stdin = &in
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok 8") {
+		t.Fatalf("receiver libraries: %v\n%s", err, out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -99,6 +100,42 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 		return "", err
 	}
 	return s.Sign(id, ts, body), nil
+}
+
+// Signature profiles of an endpoint: how its requests are signed.
+const (
+	// ProfileStandard is Standard Webhooks (webhook-signature: v1,<base64>).
+	ProfileStandard = "standard"
+	// ProfileHexHMAC is GitHub's style: sha256=<hex HMAC-SHA256 of the
+	// body>, keyed with the secret string as given.
+	ProfileHexHMAC = "hmac-sha256-hex"
+	// ProfileTimestamped is Stripe's style: t=<unix>,v1=<hex HMAC-SHA256
+	// of "t.body">, keyed with the secret string as given.
+	ProfileTimestamped = "timestamped"
+	// ProfileNone signs nothing (receivers that check a static header).
+	ProfileNone = "none"
+)
+
+// HexHMAC is the hmac-sha256-hex header value for body.
+func HexHMAC(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Timestamped is the timestamped header value for body: one v1 entry per
+// secret (several while a secret is rotated, as Stripe does).
+func Timestamped(secrets []string, ts time.Time, body []byte) string {
+	t := strconv.FormatInt(ts.Unix(), 10)
+	var b strings.Builder
+	b.WriteString("t=" + t)
+	for _, s := range secrets {
+		m := hmac.New(sha256.New, []byte(s))
+		m.Write([]byte(t + "."))
+		m.Write(body)
+		b.WriteString(",v1=" + hex.EncodeToString(m.Sum(nil)))
+	}
+	return b.String()
 }
 
 // SignAll returns a webhook-signature header value with one signature per

@@ -25,6 +25,9 @@ type EndpointInput struct {
 	SourceApps     *[]string          `json:"source_apps"`
 	SourceTypes    *[]string          `json:"source_types"`
 	PayloadFormat  *string            `json:"payload_format"`
+	// SignatureProfile and SignatureHeader: how requests are signed.
+	SignatureProfile *string `json:"signature_profile"`
+	SignatureHeader  *string `json:"signature_header"`
 }
 
 // EndpointWithSecret is the answer to creating an endpoint.
@@ -49,11 +52,19 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 	if in.Enabled != nil {
 		setEnabled(e, *in.Enabled)
 	}
+	if err := set(in.SignatureProfile, &e.SignatureProfile, validate.SignatureProfile); err != nil {
+		return err
+	}
+	secretRule := validate.Secret
+	if p := e.SignatureProfile; p == signature.ProfileHexHMAC || p == signature.ProfileTimestamped {
+		secretRule = validate.PlainSecret // keyed with the string as given
+	}
 	return firstErr(
 		set(in.EventTypes, &e.EventTypes, validate.EventTypes),
 		set(in.Description, &e.Description, validate.Description),
 		set(in.Headers, &e.Headers, validate.EndpointHeaders),
-		set(in.Secret, &e.Secret, validate.Secret),
+		set(in.Secret, &e.Secret, secretRule),
+		set(in.SignatureHeader, &e.SignatureHeader, validate.SignatureHeader),
 		set(in.MaxConcurrency, &e.MaxConcurrency, validate.MaxConcurrency),
 		set(in.Ordering, &e.Ordering, validate.Ordering),
 		set(in.RateLimit, &e.RateLimit, validate.RateLimit),
@@ -212,7 +223,11 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 	}
 	secret := signature.NewSecret(slotwire.RandomToken(32))
 	if err == nil && in.Secret != nil {
-		secret, err = validate.Secret(*in.Secret)
+		if p := e.SignatureProfile; p == signature.ProfileHexHMAC || p == signature.ProfileTimestamped {
+			secret, err = validate.PlainSecret(*in.Secret)
+		} else {
+			secret, err = validate.Secret(*in.Secret)
+		}
 	}
 	if err == nil {
 		now := s.cfg.Now().UTC()

@@ -136,12 +136,39 @@ func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request
 	req.Header.Set("User-Agent", "Slotwire/"+slotwire.Version)
 	req.Header.Set(signature.HeaderID, j.Delivery.EventID)
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	sig, err := signature.SignAll(j.Endpoint.SigningSecrets(now), j.Delivery.EventID, now, body)
-	if err != nil {
-		return nil, fmt.Errorf("endpoint secret: %w", err)
+	if err := sign(req.Header, &j.Endpoint, j.Delivery.EventID, now, body); err != nil {
+		return nil, err
 	}
-	req.Header.Set(signature.HeaderSignature, sig)
 	return req, nil
+}
+
+// sign adds the signature of the endpoint's profile: Standard Webhooks by
+// default (both secrets during a rotation's grace), GitHub's or Stripe's
+// style in the endpoint's header, or none.
+func sign(h http.Header, e *slotwire.Endpoint, id string, now time.Time, body []byte) error {
+	switch e.SignatureProfile {
+	case signature.ProfileNone:
+		return nil
+	case signature.ProfileHexHMAC:
+		h.Set(signatureHeader(e, "X-Signature-256"), signature.HexHMAC(e.Secret, body))
+		return nil
+	case signature.ProfileTimestamped:
+		h.Set(signatureHeader(e, "X-Signature"), signature.Timestamped(e.SigningSecrets(now), now, body))
+		return nil
+	}
+	sig, err := signature.SignAll(e.SigningSecrets(now), id, now, body)
+	if err != nil {
+		return fmt.Errorf("endpoint secret: %w", err)
+	}
+	h.Set(signature.HeaderSignature, sig)
+	return nil
+}
+
+func signatureHeader(e *slotwire.Endpoint, def string) string {
+	if e.SignatureHeader != "" {
+		return e.SignatureHeader
+	}
+	return def
 }
 
 // tenantSafe rewrites the network errors whose text names this node's

@@ -100,6 +100,43 @@ func Secret(s string) (string, error) {
 	return s, nil
 }
 
+// SignatureProfile checks an endpoint's signature profile ("": standard).
+func SignatureProfile(p string) (string, error) {
+	switch p {
+	case "", signature.ProfileStandard, signature.ProfileHexHMAC, signature.ProfileTimestamped, signature.ProfileNone:
+		return p, nil
+	}
+	return "", invalid("signature_profile must be standard, hmac-sha256-hex, timestamped or none")
+}
+
+// SignatureHeader checks the header a signature profile writes to: a
+// header name Slotwire does not set itself ("": the profile's default).
+func SignatureHeader(h string) (string, error) {
+	if h == "" {
+		return "", nil
+	}
+	ck := textproto.CanonicalMIMEHeaderKey(h)
+	if !validHeaderName(h) || reservedHeaders[ck] {
+		return "", invalid("signature_header must be a header name Slotwire does not set itself")
+	}
+	return ck, nil
+}
+
+// PlainSecret checks the secret of a profile keyed with the secret string
+// as given (hmac-sha256-hex, timestamped): 8 to 256 bytes of printable
+// ASCII; a standard whsec_ secret qualifies too.
+func PlainSecret(s string) (string, error) {
+	if len(s) < 8 || len(s) > 256 {
+		return "", invalid("secret must be 8 to 256 characters")
+	}
+	for _, r := range s {
+		if r < 0x21 || r > 0x7e {
+			return "", invalid("secret must be printable ASCII without spaces")
+		}
+	}
+	return s, nil
+}
+
 // MaxConcurrency checks an endpoint's concurrency bound (0: the default).
 func MaxConcurrency(n int) (int, error) {
 	if n < 0 || n > 256 {

@@ -1,0 +1,33 @@
+// Reads JSON lines {profile, secret, signature, timestamp, body} on stdin
+// and verifies each with the library a receiver of that style uses:
+// hmac-sha256-hex with GitHub's @octokit/webhooks-methods, timestamped with
+// Stripe's own SDK. Prints "ok N" or the first failure and exits non-zero.
+import { verify } from "@octokit/webhooks-methods";
+import Stripe from "stripe";
+import { createInterface } from "node:readline";
+
+const stripe = new Stripe("sk_test_unused");
+const rl = createInterface({ input: process.stdin });
+let n = 0;
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  const c = JSON.parse(line);
+  let ok = false;
+  try {
+    if (c.profile === "hmac-sha256-hex") {
+      ok = await verify(c.secret, c.body, c.signature);
+    } else if (c.profile === "timestamped") {
+      stripe.webhooks.constructEvent(c.body, c.signature, c.secret);
+      ok = true;
+    }
+  } catch (e) {
+    console.log(`FAIL ${n}: ${e.message}: ${line}`);
+    process.exit(1);
+  }
+  if (ok !== c.want) {
+    console.log(`FAIL ${n}: verified=${ok}, want ${c.want}: ${line}`);
+    process.exit(1);
+  }
+  n++;
+}
+console.log(`ok ${n}`);
