@@ -165,6 +165,12 @@ type Endpoint struct {
 	// name one ("": the profile's default).
 	SignatureProfile string `json:"signature_profile,omitempty"`
 	SignatureHeader  string `json:"signature_header,omitempty"`
+	// Verify: the endpoint receives nothing until its URL echoed a
+	// challenge; VerifiedURL is the URL that did, and PendingVerification
+	// (derived) says the current URL has not.
+	Verify              bool   `json:"verify,omitempty"`
+	VerifiedURL         string `json:"-"`
+	PendingVerification bool   `json:"pending_verification,omitempty"`
 	// FailingSince is when the current run of failed attempts began.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -389,6 +395,10 @@ type Attempt struct {
 
 // TestEventType is the type of the event POST /v1/endpoints/{id}/test sends.
 const TestEventType = "webhook.test"
+
+// VerificationEventType is the type of the challenge an endpoint with
+// verify receives for each new URL.
+const VerificationEventType = "webhook.verification"
 
 // TestResult is what a receiver answered to a test event.
 type TestResult struct {

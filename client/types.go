@@ -61,9 +61,13 @@ type Endpoint struct {
 	RESTHook         bool              `json:"rest_hook,omitempty"`
 	SignatureProfile string            `json:"signature_profile,omitempty"`
 	SignatureHeader  string            `json:"signature_header,omitempty"`
-	FailingSince     *time.Time        `json:"failing_since,omitempty"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"updated_at"`
+	// Verify: the endpoint receives nothing until its URL echoed a
+	// challenge; PendingVerification: the current URL has not yet.
+	Verify              bool       `json:"verify,omitempty"`
+	PendingVerification bool       `json:"pending_verification,omitempty"`
+	FailingSince        *time.Time `json:"failing_since,omitempty"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
 }
 
 // EndpointWithSecret is the answer to CreateEndpoint: the endpoint and its
@@ -92,6 +96,8 @@ type EndpointInput struct {
 	// none; SignatureHeader: the header of the latter two.
 	SignatureProfile *string `json:"signature_profile,omitempty"`
 	SignatureHeader  *string `json:"signature_header,omitempty"`
+	// Verify: deliver nothing until the URL echoed a challenge.
+	Verify *bool `json:"verify,omitempty"`
 }
 
 // EventSource is where an event comes from; endpoints with source_apps or

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type EndpointInput struct {
 	// SignatureProfile and SignatureHeader: how requests are signed.
 	SignatureProfile *string `json:"signature_profile"`
 	SignatureHeader  *string `json:"signature_header"`
+	// Verify: deliver nothing until the URL echoed a challenge.
+	Verify *bool `json:"verify"`
 }
 
 // EndpointWithSecret is the answer to creating an endpoint.
@@ -51,6 +54,9 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 	}
 	if in.Enabled != nil {
 		setEnabled(e, *in.Enabled)
+	}
+	if in.Verify != nil {
+		e.Verify = *in.Verify
 	}
 	if err := set(in.SignatureProfile, &e.SignatureProfile, validate.SignatureProfile); err != nil {
 		return err
@@ -152,7 +158,48 @@ func (s *Server) newEndpoint(r *http.Request, in *EndpointInput, hook bool) (*sl
 	if err := s.cfg.Store.CreateEndpoint(r.Context(), e); err != nil {
 		return nil, err
 	}
+	s.verifyIfPending(r, e)
 	return e, nil
+}
+
+// verifyIfPending challenges an endpoint with verify whose URL has not
+// echoed one yet (a new endpoint, a changed URL), within the request; it
+// stays pending_verification if the receiver does not echo.
+func (s *Server) verifyIfPending(r *http.Request, e *slotwire.Endpoint) {
+	e.PendingVerification = e.Verify && e.VerifiedURL != e.URL
+	if !e.PendingVerification || s.cfg.Tester == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), verifyTimeout)
+	defer cancel()
+	if ok, _ := s.cfg.Tester.Verify(ctx, e); !ok {
+		return
+	}
+	if ok, err := s.cfg.Store.MarkVerified(r.Context(), e.TenantID, e.ID, e.URL); err == nil && ok {
+		e.VerifiedURL, e.PendingVerification = e.URL, false
+		if s.cfg.Waker != nil {
+			s.cfg.Waker.Wake(e.ID) // deliveries queued while pending go now
+		}
+	}
+}
+
+// verifyTimeout bounds how long a create or change waits for the
+// challenge's echo.
+const verifyTimeout = 5 * time.Second
+
+// verifyEndpoint challenges the endpoint now (POST /v1/endpoints/{id}/verify).
+func (s *Server) verifyEndpoint(w http.ResponseWriter, r *http.Request) {
+	e, err := s.scopedEndpoint(r, "verify this endpoint")
+	if err == nil && !e.Verify {
+		err = errorf(slotwire.ECodeInvalid, "this endpoint does not ask for verification (verify is false)")
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	e.VerifiedURL = "" // challenge again, even if verified
+	s.verifyIfPending(r, e)
+	WriteJSON(w, http.StatusOK, map[string]bool{"verified": !e.PendingVerification})
 }
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
@@ -291,6 +338,7 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	s.verifyIfPending(r, e)
 	if e.Enabled && s.cfg.Waker != nil {
 		s.cfg.Waker.Wake(e.ID) // re-enabled endpoints resume at once
 	}

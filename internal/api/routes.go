@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.HandleTenant("POST /v1/endpoints/{id}/secret/rotate", s.rotateSecret)
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
+	s.HandleTenant("POST /v1/endpoints/{id}/verify", s.verifyEndpoint)
 
 	s.HandleTenant("GET /v1/event-types", s.listEventTypes)
 	s.HandleTenant("POST /v1/event-types", s.createEventType)

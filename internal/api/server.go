@@ -72,9 +72,11 @@ type Config struct {
 	Now    func() time.Time
 }
 
-// EndpointTester sends a test event to an endpoint and reports the answer.
+// EndpointTester sends a test event, or a verification challenge, to an
+// endpoint and reports the answer.
 type EndpointTester interface {
 	Test(ctx context.Context, ep *slotwire.Endpoint) slotwire.TestResult
+	Verify(ctx context.Context, ep *slotwire.Endpoint) (bool, slotwire.TestResult)
 }
 
 // Server serves the API.

@@ -33,7 +33,7 @@ func (d *Dispatcher) Reserve(want map[string]int, eps map[string]*slotwire.Endpo
 	}
 	for id, n := range want {
 		ep := eps[id]
-		if ep == nil || ep.Ordered() || n <= 0 {
+		if ep == nil || ep.Ordered() || ep.PendingVerification || n <= 0 {
 			continue
 		}
 		if g := d.reserve(ep, n); g > 0 {

@@ -2,8 +2,10 @@ package dispatch
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -29,9 +31,32 @@ func NewTester(cfg Config) *Tester {
 
 // Test sends a signed webhook.test event to ep.
 func (t *Tester) Test(ctx context.Context, ep *slotwire.Endpoint) slotwire.TestResult {
-	now := t.now()
 	data, _ := json.Marshal(map[string]string{"endpoint_id": ep.ID, "message": "A test event sent from Slotwire."})
-	ev := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: ep.TenantID, Type: slotwire.TestEventType,
+	return t.send(ctx, ep, slotwire.TestEventType, data)
+}
+
+// Verify sends a signed webhook.verification event carrying a random
+// challenge to ep and reports whether the receiver echoed it: a 2xx whose
+// body is the challenge, plain or as {"challenge":…}.
+func (t *Tester) Verify(ctx context.Context, ep *slotwire.Endpoint) (bool, slotwire.TestResult) {
+	challenge := base64.RawURLEncoding.EncodeToString(slotwire.RandomToken(24))
+	data, _ := json.Marshal(map[string]string{"endpoint_id": ep.ID, "challenge": challenge})
+	res := t.send(ctx, ep, slotwire.VerificationEventType, data)
+	if !res.Succeeded {
+		return false, res
+	}
+	body := strings.TrimSpace(res.Body)
+	var echo struct {
+		Challenge string `json:"challenge"`
+	}
+	_ = json.Unmarshal([]byte(body), &echo)
+	return body == challenge || echo.Challenge == challenge, res
+}
+
+// send posts a signed event of typ with data to ep now.
+func (t *Tester) send(ctx context.Context, ep *slotwire.Endpoint, typ string, data []byte) slotwire.TestResult {
+	now := t.now()
+	ev := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: ep.TenantID, Type: typ,
 		Data: data, CreatedAt: now}
 	j := &store.Job{Endpoint: *ep, Payload: ev.BuildPayload(), Delivery: slotwire.Delivery{EventID: ev.ID}}
 	began := time.Now()

@@ -79,6 +79,9 @@ type Endpoints interface {
 	EndpointsVersion(ctx context.Context, tenantID string) (int64, error)
 	// UpdateEndpoint replaces every stored field of the endpoint.
 	UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
+	// MarkVerified records that url echoed the endpoint's challenge, if the
+	// endpoint still has that URL.
+	MarkVerified(ctx context.Context, tenantID, id, url string) (bool, error)
 	// DeleteEndpoint removes the endpoint, its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
 }

@@ -44,8 +44,8 @@ var claimHeadSQL = fmt.Sprintf(claimSQL, `seq = $5 AND status = 'pending' AND ne
 func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, error) {
 	if !r.FIFO {
 		ep, err := db.ScanEndpoint(db.sql.QueryRowContext(ctx, `SELECT `+sqlstore.EndpointCols+` FROM endpoints WHERE id = $1 AND enabled`, r.EndpointID))
-		if errors.Is(err, slotwire.ErrNotFound) {
-			return nil, nil
+		if errors.Is(err, slotwire.ErrNotFound) || (err == nil && ep.PendingVerification) {
+			return nil, nil // gone, disabled, or not verified yet: nothing to send
 		}
 		if err != nil {
 			return nil, err
@@ -81,7 +81,7 @@ func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, er
 // not the key-share locks of concurrent ingests inserting deliveries.
 func (db *DB) claimHead(ctx context.Context, tx *sql.Tx, r store.ClaimRequest) ([]*store.Job, error) {
 	ep, err := db.ScanEndpoint(tx.QueryRowContext(ctx, `SELECT `+sqlstore.EndpointCols+` FROM endpoints WHERE id = $1 AND enabled FOR NO KEY UPDATE`, r.EndpointID))
-	if errors.Is(err, slotwire.ErrNotFound) {
+	if errors.Is(err, slotwire.ErrNotFound) || (err == nil && ep.PendingVerification) {
 		return nil, nil
 	}
 	if err != nil {

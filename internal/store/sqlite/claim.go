@@ -27,8 +27,8 @@ func (db *DB) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Job, er
 	var jobs []*store.Job
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		ep, err := db.ScanEndpoint(tx.QueryRowContext(ctx, `SELECT `+sqlstore.EndpointCols+` FROM endpoints WHERE id = ? AND enabled = 1`, r.EndpointID))
-		if errors.Is(err, slotwire.ErrNotFound) {
-			return nil
+		if errors.Is(err, slotwire.ErrNotFound) || (err == nil && ep.PendingVerification) {
+			return nil // gone, disabled, or not verified yet: nothing to send
 		}
 		if err != nil {
 			return err

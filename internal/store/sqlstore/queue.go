@@ -13,7 +13,7 @@ import (
 func (db *DB) DueEndpoints(ctx context.Context) ([]store.DueEndpoint, error) {
 	rows, err := db.R.QueryContext(ctx, `SELECT id, nx FROM (
 		SELECT e.id, (SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS nx
-		FROM endpoints e WHERE e.enabled = `+db.D.True()+`) due WHERE nx IS NOT NULL`)
+		FROM endpoints e WHERE e.enabled = `+db.D.True()+` AND (NOT e.verify OR e.verified_url = e.url)) due WHERE nx IS NOT NULL`)
 	if err != nil {
 		return nil, db.errf("due endpoints", err)
 	}

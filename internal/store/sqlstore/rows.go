@@ -13,7 +13,7 @@ import (
 // EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
 	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook,
-	previous_secret, previous_secret_until, signature_profile, signature_header`
+	previous_secret, previous_secret_until, signature_profile, signature_header, verify, verified_url`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -88,10 +88,11 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
 		&apps, &stypes, &e.PayloadFormat, &e.RESTHook, &e.PreviousSecret, &prevUntil,
-		&e.SignatureProfile, &e.SignatureHeader); err != nil {
+		&e.SignatureProfile, &e.SignatureHeader, &e.Verify, &e.VerifiedURL); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
 	e.PreviousSecretUntil = nullMS(prevUntil)
+	e.PendingVerification = e.Verify && e.VerifiedURL != e.URL
 	var err error
 	if e.Secret, err = db.open(e.Secret); err == nil {
 		headers, err = db.open(headers)
@@ -152,7 +153,7 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
 		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
 		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook, e.PreviousSecret, optMS(e.PreviousSecretUntil),
-		e.SignatureProfile, e.SignatureHeader}
+		e.SignatureProfile, e.SignatureHeader, e.Verify, e.VerifiedURL}
 }
 
 // jsonList is a list as a JSON array, [] for none.

@@ -275,3 +275,33 @@ func testEndpointHealth(t *testing.T, s store.Store) {
 		t.Fatalf("endpoint not disabled: %+v", got)
 	}
 }
+
+// An endpoint pending verification keeps its deliveries waiting: not
+// claimed, not due, until its URL is marked verified.
+func testPendingVerification(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	ep := newEndpoint(t, s, ten, "*")
+	ep.Verify = true
+	must(t, s.UpdateEndpoint(ctx(), ep))
+	got, err := s.GetEndpoint(ctx(), ten.ID, ep.ID)
+	must(t, err)
+	if !got.Verify || !got.PendingVerification {
+		t.Fatalf("endpoint = %+v", got)
+	}
+	ingest(t, s, t0, newEvent(ten, "a.b", "", t0))
+	if j := claim(t, s, ep.ID, "n", t0, 10); len(j) != 0 {
+		t.Fatal("claimed for an endpoint pending verification")
+	}
+	if due, _ := s.DueEndpoints(ctx()); len(due) != 0 {
+		t.Fatalf("pending endpoint due: %+v", due)
+	}
+	if ok, err := s.MarkVerified(ctx(), ten.ID, ep.ID, "https://example.com/other"); err != nil || ok {
+		t.Fatalf("verified a URL the endpoint does not have: %v, %v", ok, err)
+	}
+	if ok, err := s.MarkVerified(ctx(), ten.ID, ep.ID, ep.URL); err != nil || !ok {
+		t.Fatalf("MarkVerified = %v, %v", ok, err)
+	}
+	if j := claim(t, s, ep.ID, "n", t0, 10); len(j) != 1 {
+		t.Fatalf("claimed %d after verification, want 1", len(j))
+	}
+}

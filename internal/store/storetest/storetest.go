@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimAndComplete", testClaimAndComplete},
 		{"ClaimFIFO", testClaimFIFO},
 		{"ClaimKeyed", testClaimKeyed},
+		{"PendingVerification", testPendingVerification},
 		{"Leases", testLeases},
 		{"EndpointHealth", testEndpointHealth},
 		{"DeliveryLog", testDeliveryLog},
