@@ -306,6 +306,6 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	s.keys.dropTenant(t.ID)
+	s.keys.dropWhere(func(e cachedKey) bool { return e.tenant.ID == t.ID })
 	WriteJSON(w, http.StatusOK, Settings{StrictEventTypes: &t.StrictEventTypes})
 }

@@ -108,11 +108,8 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	for _, k := range keys {
-		if k.ID == r.PathValue("id") {
-			s.keys.dropID(k.ID)
-		}
-	}
+	id := r.PathValue("id")
+	s.keys.dropWhere(func(e cachedKey) bool { return e.key.ID == id })
 	w.WriteHeader(http.StatusNoContent)
 }
 

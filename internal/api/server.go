@@ -126,23 +126,13 @@ func (c *keyCache) put(k *slotwire.APIKey, t *slotwire.Tenant, now time.Time) {
 	c.m[k.Hash] = cachedKey{key: k, tenant: t, expires: now.Add(keyCacheTTL)}
 }
 
-// dropTenant forgets a tenant's keys (its settings changed).
-func (c *keyCache) dropTenant(tenantID string) {
+// dropWhere forgets the keys for which gone holds: a key revoked on this
+// node, the keys of a tenant whose settings changed.
+func (c *keyCache) dropWhere(gone func(cachedKey) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for h, e := range c.m {
-		if e.tenant.ID == tenantID {
-			delete(c.m, h)
-		}
-	}
-}
-
-// dropID forgets a key by id (revoked on this node).
-func (c *keyCache) dropID(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for h, e := range c.m {
-		if e.key.ID == id {
+		if gone(e) {
 			delete(c.m, h)
 		}
 	}
