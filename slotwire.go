@@ -171,10 +171,43 @@ type Endpoint struct {
 	Verify              bool   `json:"verify,omitempty"`
 	VerifiedURL         string `json:"-"`
 	PendingVerification bool   `json:"pending_verification,omitempty"`
+	// Auth is how Slotwire authenticates to the receiver, TLS the custom
+	// CA and client certificate of its connections (nil: none).
+	Auth *EndpointAuth `json:"auth,omitempty"`
+	TLS  *EndpointTLS  `json:"tls,omitempty"`
 	// FailingSince is when the current run of failed attempts began.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// Outgoing auth types of an endpoint.
+const (
+	AuthBasic  = "basic"
+	AuthOAuth2 = "oauth2"
+)
+
+// EndpointAuth is how Slotwire authenticates to an endpoint's receiver:
+// HTTP basic (Username, Password) or OAuth 2.0 client credentials
+// (TokenURL, ClientID, ClientSecret, Scope; the token is cached until it
+// expires and fetched again once on a 401).
+type EndpointAuth struct {
+	Type         string `json:"type"`
+	Username     string `json:"username,omitempty"`
+	Password     string `json:"password,omitempty"`
+	TokenURL     string `json:"token_url,omitempty"`
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// EndpointTLS is the TLS of an endpoint's connections: a CA (PEM) its
+// receiver's certificate is checked against besides the system's, and a
+// client certificate with its key (PEM) for receivers that require one.
+type EndpointTLS struct {
+	CACert     string `json:"ca_cert,omitempty"`
+	ClientCert string `json:"client_cert,omitempty"`
+	ClientKey  string `json:"client_key,omitempty"`
 }
 
 // Payload formats of an endpoint.

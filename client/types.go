@@ -63,11 +63,13 @@ type Endpoint struct {
 	SignatureHeader  string            `json:"signature_header,omitempty"`
 	// Verify: the endpoint receives nothing until its URL echoed a
 	// challenge; PendingVerification: the current URL has not yet.
-	Verify              bool       `json:"verify,omitempty"`
-	PendingVerification bool       `json:"pending_verification,omitempty"`
-	FailingSince        *time.Time `json:"failing_since,omitempty"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	Verify              bool          `json:"verify,omitempty"`
+	PendingVerification bool          `json:"pending_verification,omitempty"`
+	Auth                *EndpointAuth `json:"auth,omitempty"`
+	TLS                 *EndpointTLS  `json:"tls,omitempty"`
+	FailingSince        *time.Time    `json:"failing_since,omitempty"`
+	CreatedAt           time.Time     `json:"created_at"`
+	UpdatedAt           time.Time     `json:"updated_at"`
 }
 
 // EndpointWithSecret is the answer to CreateEndpoint: the endpoint and its
@@ -98,6 +100,31 @@ type EndpointInput struct {
 	SignatureHeader  *string `json:"signature_header,omitempty"`
 	// Verify: deliver nothing until the URL echoed a challenge.
 	Verify *bool `json:"verify,omitempty"`
+	// Auth and TLS: how Slotwire authenticates to the receiver
+	// ({"type":"none"} and {} remove them).
+	Auth *EndpointAuth `json:"auth,omitempty"`
+	TLS  *EndpointTLS  `json:"tls,omitempty"`
+}
+
+// EndpointAuth is an endpoint's outgoing auth: basic (Username, Password)
+// or oauth2 client credentials (TokenURL, ClientID, ClientSecret, Scope).
+// Reads show the password and client secret as "****".
+type EndpointAuth struct {
+	Type         string `json:"type"`
+	Username     string `json:"username,omitempty"`
+	Password     string `json:"password,omitempty"`
+	TokenURL     string `json:"token_url,omitempty"`
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// EndpointTLS is an endpoint's TLS: a CA (PEM) and a client certificate
+// with its key (PEM; reads show the key as "****").
+type EndpointTLS struct {
+	CACert     string `json:"ca_cert,omitempty"`
+	ClientCert string `json:"client_cert,omitempty"`
+	ClientKey  string `json:"client_key,omitempty"`
 }
 
 // EventSource is where an event comes from; endpoints with source_apps or

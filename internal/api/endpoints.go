@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/dispatch"
 	"github.com/slotwire/slotwire/internal/validate"
 	"github.com/slotwire/slotwire/signature"
 )
@@ -31,6 +32,9 @@ type EndpointInput struct {
 	SignatureHeader  *string `json:"signature_header"`
 	// Verify: deliver nothing until the URL echoed a challenge.
 	Verify *bool `json:"verify"`
+	// Auth and TLS: how Slotwire authenticates to the receiver.
+	Auth *slotwire.EndpointAuth `json:"auth"`
+	TLS  *slotwire.EndpointTLS  `json:"tls"`
 }
 
 // EndpointWithSecret is the answer to creating an endpoint.
@@ -57,6 +61,9 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 	}
 	if in.Verify != nil {
 		e.Verify = *in.Verify
+	}
+	if err := s.applyAuth(r, e, in); err != nil {
+		return err
 	}
 	if err := set(in.SignatureProfile, &e.SignatureProfile, validate.SignatureProfile); err != nil {
 		return err
@@ -240,6 +247,32 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"secret": e.Secret})
 }
 
+// applyAuth checks and sets the endpoint's outgoing auth and TLS: the
+// token URL is a URL Slotwire may reach, the certificates parse.
+func (s *Server) applyAuth(r *http.Request, e *slotwire.Endpoint, in *EndpointInput) error {
+	if in.Auth != nil {
+		a, err := validate.Auth(in.Auth)
+		if err != nil {
+			return err
+		}
+		if a != nil && a.Type == slotwire.AuthOAuth2 {
+			if err := s.cfg.Guard.CheckURL(r.Context(), a.TokenURL); err != nil {
+				return errorf(slotwire.ECodeUnprocessable, "auth token_url refused: %v", err)
+			}
+		}
+		e.Auth = a
+	}
+	if in.TLS != nil {
+		e.TLS = in.TLS
+		if *in.TLS == (slotwire.EndpointTLS{}) {
+			e.TLS = nil
+		} else if _, err := dispatch.TLSConfig(in.TLS); err != nil {
+			return errorf(slotwire.ECodeInvalid, "%v", err)
+		}
+	}
+	return nil
+}
+
 // rotateInput is the body of POST /v1/endpoints/{id}/secret/rotate.
 type rotateInput struct {
 	// Grace is how long the old secret keeps signing too (a Go duration,
@@ -366,7 +399,25 @@ func masked(e *slotwire.Endpoint) *slotwire.Endpoint {
 	for k, v := range e.Headers {
 		cp.Headers[k] = maskValue(v)
 	}
+	if e.Auth != nil {
+		a := *e.Auth
+		a.Password, a.ClientSecret = maskSecret(a.Password), maskSecret(a.ClientSecret)
+		cp.Auth = &a
+	}
+	if e.TLS != nil {
+		t := *e.TLS
+		t.ClientKey = maskSecret(t.ClientKey)
+		cp.TLS = &t
+	}
 	return &cp
+}
+
+// maskSecret hides a credential whole ("" stays "").
+func maskSecret(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "****"
 }
 
 // maskValue keeps a value's last four characters (and a leading scheme

@@ -14,7 +14,6 @@ package dispatch
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +28,7 @@ import (
 type Dispatcher struct {
 	cfg       Config
 	log       *slog.Logger
-	client    *http.Client
+	sender    *sender
 	policy    retrypolicy.Policy
 	global    chan struct{} // one token per request in flight on this node
 	completer *completer.Completer
@@ -57,7 +56,7 @@ func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{
 		cfg:    cfg,
 		log:    cfg.Logger,
-		client: newClient(&cfg),
+		sender: newSender(&cfg),
 		policy: retrypolicy.Policy{Schedule: cfg.Schedule, Jitter: cfg.Jitter},
 		global: make(chan struct{}, cfg.MaxInflight),
 		lanes:  map[string]*lane{},
@@ -115,7 +114,7 @@ func (d *Dispatcher) Stop() {
 		d.maint.Stop()
 		d.loops.Wait()
 		d.drain()
-		d.client.CloseIdleConnections()
+		d.sender.closeIdle()
 		d.completer.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -85,35 +84,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
 // post sends the job's payload, signed, and returns the answer and the
 // start of its body.
 func (d *Dispatcher) post(ctx context.Context, j *store.Job, now time.Time) (retrypolicy.Result, string) {
-	return post(ctx, d.client, d.cfg.Timeout, j, now)
-}
-
-// post sends j's payload, signed, with client within timeout, and returns
-// the answer and the start of its body.
-func post(ctx context.Context, client *http.Client, timeout time.Duration, j *store.Job, now time.Time) (retrypolicy.Result, string) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := newRequest(ctx, j, now)
-	if err != nil {
-		return retrypolicy.Result{Err: err}, ""
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("timeout after %s: %w", timeout, context.DeadlineExceeded)
-		}
-		return retrypolicy.Result{Err: tenantSafe(err)}, ""
-	}
-	defer resp.Body.Close()
-	bp := bodyBufs.Get().(*[]byte)
-	n, _ := io.ReadFull(resp.Body, *bp)
-	body := validUTF8((*bp)[:n]) // a copy: the buffer goes back to the pool
-	bodyBufs.Put(bp)
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	return retrypolicy.Result{
-		StatusCode: resp.StatusCode,
-		RetryAfter: retrypolicy.ParseRetryAfter(resp.Header.Get("Retry-After"), now),
-	}, body
+	return d.sender.post(ctx, j, now)
 }
 
 // bodyBufs hold the kept start of a response body while it is read.

@@ -51,7 +51,7 @@ func TestAttempt(t *testing.T) {
 	}))
 	defer srv.Close()
 	d := New(Config{Store: db, Guard: &netguard.Guard{AllowPrivate: true}, Schedule: []time.Duration{0, time.Second}, Jitter: -1})
-	defer d.client.CloseIdleConnections()
+	defer d.sender.closeIdle()
 	job := func(path string) *store.Job {
 		j := &store.Job{Payload: []byte(`{"id":"evt_1"}`)}
 		j.Delivery.ID, j.Delivery.EventID = "dlv_1", "evt_1"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"time"
 
@@ -17,16 +16,15 @@ import (
 // and reports what the receiver answered (POST /v1/endpoints/{id}/test).
 // It stores nothing; API-only nodes have one too.
 type Tester struct {
-	client  *http.Client
-	timeout time.Duration
-	now     func() time.Time
+	sender *sender
+	now    func() time.Time
 }
 
 // NewTester returns a Tester with the dispatcher's settings (Guard,
 // Timeout, Transport, Now).
 func NewTester(cfg Config) *Tester {
 	cfg = cfg.withDefaults()
-	return &Tester{client: newClient(&cfg), timeout: cfg.Timeout, now: cfg.Now}
+	return &Tester{sender: newSender(&cfg), now: cfg.Now}
 }
 
 // Test sends a signed webhook.test event to ep.
@@ -60,7 +58,7 @@ func (t *Tester) send(ctx context.Context, ep *slotwire.Endpoint, typ string, da
 		Data: data, CreatedAt: now}
 	j := &store.Job{Endpoint: *ep, Payload: ev.BuildPayload(), Delivery: slotwire.Delivery{EventID: ev.ID}}
 	began := time.Now()
-	res, body := post(ctx, t.client, t.timeout, j, now)
+	res, body := t.sender.post(ctx, j, now)
 	out := slotwire.TestResult{EventID: ev.ID, StatusCode: res.StatusCode, LatencyMS: time.Since(began).Milliseconds(), Body: body,
 		Succeeded: res.Err == nil && res.StatusCode >= 200 && res.StatusCode < 300}
 	if res.Err != nil {

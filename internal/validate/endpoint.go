@@ -235,3 +235,30 @@ func PayloadFormat(f string) (string, error) {
 	}
 	return "", invalid("payload_format must be \"nested\", \"flat\" or \"thin\"")
 }
+
+// Auth checks an endpoint's outgoing auth; type "none" removes it (nil).
+// An OAuth 2.0 token_url's shape is checked here, where it leads by the
+// caller (netguard).
+func Auth(a *slotwire.EndpointAuth) (*slotwire.EndpointAuth, error) {
+	if a == nil || a.Type == "none" {
+		return nil, nil
+	}
+	long := func(v string, n int) bool { return len(v) > n || strings.ContainsAny(v, "\r\n\x00") }
+	switch a.Type {
+	case slotwire.AuthBasic:
+		if a.Username == "" || long(a.Username, 256) || strings.Contains(a.Username, ":") || long(a.Password, 1024) {
+			return nil, invalid("auth basic needs a username (at most 256 bytes, no ':') and a password (at most 1024 bytes)")
+		}
+		return &slotwire.EndpointAuth{Type: a.Type, Username: a.Username, Password: a.Password}, nil
+	case slotwire.AuthOAuth2:
+		u, err := URLShape(a.TokenURL)
+		if err != nil {
+			return nil, invalid("auth token_url: %v", err)
+		}
+		if a.ClientID == "" || long(a.ClientID, 512) || a.ClientSecret == "" || long(a.ClientSecret, 1024) || long(a.Scope, 1024) {
+			return nil, invalid("auth oauth2 needs client_id and client_secret (and an optional scope)")
+		}
+		return &slotwire.EndpointAuth{Type: a.Type, TokenURL: u, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Scope: a.Scope}, nil
+	}
+	return nil, invalid("auth type must be basic, oauth2 or none")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"sync"
 
 	"github.com/slotwire/slotwire"
@@ -13,7 +14,7 @@ import (
 // EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
 	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook,
-	previous_secret, previous_secret_until, signature_profile, signature_header, verify, verified_url`
+	previous_secret, previous_secret_until, signature_profile, signature_header, verify, verified_url, auth, tls`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -82,13 +83,13 @@ func (c *jsonColumns) headers(raw string) (map[string]string, error) {
 // ScanEndpoint reads EndpointCols.
 func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	var e slotwire.Endpoint
-	var types, headers, apps, stypes string
+	var types, headers, apps, stypes, auth, tlsCfg string
 	var failing, prevUntil sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
 		&apps, &stypes, &e.PayloadFormat, &e.RESTHook, &e.PreviousSecret, &prevUntil,
-		&e.SignatureProfile, &e.SignatureHeader, &e.Verify, &e.VerifiedURL); err != nil {
+		&e.SignatureProfile, &e.SignatureHeader, &e.Verify, &e.VerifiedURL, &auth, &tlsCfg); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
 	e.PreviousSecretUntil = nullMS(prevUntil)
@@ -99,6 +100,12 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	}
 	if err == nil {
 		e.PreviousSecret, err = db.open(e.PreviousSecret)
+	}
+	if err == nil {
+		err = db.openJSON(auth, &e.Auth)
+	}
+	if err == nil {
+		err = db.openJSON(tlsCfg, &e.TLS)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: endpoint %s: %w", db.D.Name(), e.ID, err)
@@ -118,6 +125,27 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	e.FailingSince = nullMS(failing)
 	e.CreatedAt, e.UpdatedAt = FromMS(created), FromMS(updated)
 	return &e, nil
+}
+
+// sealJSON stores v (a pointer; nil: "") as sealed JSON.
+func (db *DB) sealJSON(v any) string {
+	if reflect.ValueOf(v).IsNil() {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return db.seal(string(b))
+}
+
+// openJSON reads sealed JSON into *dst (left nil for "").
+func (db *DB) openJSON(stored string, dst any) error {
+	if stored == "" {
+		return nil
+	}
+	plain, err := db.open(stored)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(plain), dst)
 }
 
 // open decrypts a stored secret (as is without a Box).
@@ -140,6 +168,7 @@ func (db *DB) seal(v string) string {
 func (db *DB) endpointArgs(e *slotwire.Endpoint) []any {
 	a := EndpointArgs(e)
 	a[7], a[8], a[19] = db.seal(a[7].(string)), db.seal(a[8].(string)), db.seal(a[19].(string))
+	a[25], a[26] = db.sealJSON(e.Auth), db.sealJSON(e.TLS)
 	return a
 }
 
@@ -153,7 +182,7 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
 		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
 		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook, e.PreviousSecret, optMS(e.PreviousSecretUntil),
-		e.SignatureProfile, e.SignatureHeader, e.Verify, e.VerifiedURL}
+		e.SignatureProfile, e.SignatureHeader, e.Verify, e.VerifiedURL, "", ""} // auth, tls: see endpointArgs
 }
 
 // jsonList is a list as a JSON array, [] for none.
