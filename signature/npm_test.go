@@ -102,6 +102,24 @@ func TestReceiverLibrariesVerifyProfiles(t *testing.T) {
 		add(ProfileHexHMAC, secret, HexHMAC(secret, []byte(body)), body+" ", false)
 		add(ProfileTimestamped, secret, Timestamped([]string{secret}, now, []byte(body)), body, true)
 	}
+	// Ed25519 (v1a), a rotated pair too: verified with the public keys.
+	sk1, pk1 := NewKeyPair()
+	sk2, pk2 := NewKeyPair()
+	for _, c := range []struct {
+		keys []string
+		pub  string
+		want bool
+	}{{[]string{sk1}, pk1, true}, {[]string{sk2, sk1}, pk1, true}, {[]string{sk2, sk1}, pk2, true}, {[]string{sk2}, pk1, false}} {
+		sig, err := SignEd25519(c.keys, "evt_ed", now, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc.Encode(map[string]any{"profile": ProfileEd25519, "secret": c.pub, "signature": sig, "id": "evt_ed",
+			"timestamp": strconv.FormatInt(now.Unix(), 10), "body": body, "want": c.want})
+	}
+	if pub, err := PublicKey(sk1); err != nil || pub != pk1 {
+		t.Fatalf("PublicKey = %q, %v", pub, err)
+	}
 	// A rotation: Stripe accepts either secret.
 	rotated := Timestamped([]string{"new-secret", "old-secret"}, now, []byte(body))
 	add(ProfileTimestamped, "old-secret", rotated, body, true)
@@ -110,7 +128,7 @@ func TestReceiverLibrariesVerifyProfiles(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Stdin = &in
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "ok 8") {
+	if err != nil || !strings.HasPrefix(string(out), "ok 12") {
 		t.Fatalf("receiver libraries: %v\n%s", err, out)
 	}
 }

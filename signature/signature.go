@@ -5,7 +5,9 @@
 package signature
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -114,7 +116,60 @@ const (
 	ProfileTimestamped = "timestamped"
 	// ProfileNone signs nothing (receivers that check a static header).
 	ProfileNone = "none"
+	// ProfileEd25519 is Standard Webhooks' asymmetric signature:
+	// webhook-signature: v1a,<base64 Ed25519 signature of
+	// "id.timestamp.body">, with a whsk_ secret key kept by Slotwire and a
+	// whpk_ public key receivers verify with.
+	ProfileEd25519 = "standard-ed25519"
 )
+
+// Prefixes of Ed25519 keys.
+const (
+	SecretKeyPrefix = "whsk_"
+	PublicKeyPrefix = "whpk_"
+)
+
+// NewKeyPair returns a new Ed25519 secret key (whsk_) and its public key
+// (whpk_).
+func NewKeyPair() (secretKey, publicKey string) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(fmt.Sprintf("signature: no randomness: %v", err))
+	}
+	return SecretKeyPrefix + base64.StdEncoding.EncodeToString(priv), PublicKeyPrefix + base64.StdEncoding.EncodeToString(pub)
+}
+
+func ed25519Key(secretKey string) (ed25519.PrivateKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secretKey, SecretKeyPrefix))
+	if !strings.HasPrefix(secretKey, SecretKeyPrefix) || err != nil || len(raw) != ed25519.PrivateKeySize {
+		return nil, errors.New("not a whsk_ Ed25519 secret key")
+	}
+	return ed25519.PrivateKey(raw), nil
+}
+
+// PublicKey returns the whpk_ public key of a whsk_ secret key.
+func PublicKey(secretKey string) (string, error) {
+	k, err := ed25519Key(secretKey)
+	if err != nil {
+		return "", err
+	}
+	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(k.Public().(ed25519.PublicKey)), nil
+}
+
+// SignEd25519 returns a webhook-signature header value with one v1a
+// entry per secret key.
+func SignEd25519(secretKeys []string, id string, ts time.Time, body []byte) (string, error) {
+	msg := append([]byte(id+"."+strconv.FormatInt(ts.Unix(), 10)+"."), body...)
+	sigs := make([]string, 0, len(secretKeys))
+	for _, sk := range secretKeys {
+		k, err := ed25519Key(sk)
+		if err != nil {
+			return "", err
+		}
+		sigs = append(sigs, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(k, msg)))
+	}
+	return strings.Join(sigs, " "), nil
+}
 
 // HexHMAC is the hmac-sha256-hex header value for body.
 func HexHMAC(secret string, body []byte) string {

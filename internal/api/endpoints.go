@@ -40,7 +40,21 @@ type EndpointInput struct {
 // EndpointWithSecret is the answer to creating an endpoint.
 type EndpointWithSecret struct {
 	*slotwire.Endpoint
-	Secret string `json:"secret"`
+	// Secret signs the requests; for standard-ed25519 it stays with
+	// Slotwire and PublicKey is what receivers verify with.
+	Secret    string `json:"secret,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
+}
+
+// revealed is what the API shows of an endpoint's signing key: the
+// secret, or the public key of an Ed25519 one (whose secret key is never
+// shown).
+func revealed(e *slotwire.Endpoint) (secret, publicKey string) {
+	if e.SignatureProfile == signature.ProfileEd25519 {
+		pub, _ := signature.PublicKey(e.Secret)
+		return "", pub
+	}
+	return e.Secret, ""
 }
 
 // apply validates in (with the rules of package validate) and copies it
@@ -72,6 +86,9 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 	if p := e.SignatureProfile; p == signature.ProfileHexHMAC || p == signature.ProfileTimestamped {
 		secretRule = validate.PlainSecret // keyed with the string as given
 	}
+	if err := keyForProfile(e, in); err != nil {
+		return err
+	}
 	return firstErr(
 		set(in.EventTypes, &e.EventTypes, validate.EventTypes),
 		set(in.Description, &e.Description, validate.Description),
@@ -85,6 +102,25 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 		set(in.SourceTypes, &e.SourceTypes, validate.SourceList("source_types")),
 		set(in.PayloadFormat, &e.PayloadFormat, validate.PayloadFormat),
 	)
+}
+
+// keyForProfile gives an endpoint switched to standard-ed25519 a key pair
+// (a secret cannot be given for it), and one switched away from it a new
+// secret unless one is given.
+func keyForProfile(e *slotwire.Endpoint, in *EndpointInput) error {
+	ed := e.SignatureProfile == signature.ProfileEd25519
+	hasPair := strings.HasPrefix(e.Secret, signature.SecretKeyPrefix)
+	switch {
+	case ed && in.Secret != nil:
+		return errorf(slotwire.ECodeInvalid, "an Ed25519 endpoint's key pair is made by Slotwire; do not send secret")
+	case ed && !hasPair:
+		e.Secret, _ = signature.NewKeyPair()
+		e.PreviousSecret, e.PreviousSecretUntil = "", nil
+	case !ed && hasPair && in.Secret == nil:
+		e.Secret = signature.NewSecret(slotwire.RandomToken(32))
+		e.PreviousSecret, e.PreviousSecretUntil = "", nil
+	}
+	return nil
 }
 
 // set stores check(*in) in *dst when the field was given.
@@ -130,7 +166,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: masked(e), Secret: e.Secret})
+	secret, pub := revealed(e)
+	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: masked(e), Secret: secret, PublicKey: pub})
 }
 
 // newEndpoint validates and stores a new endpoint (a REST hook if hook),
@@ -244,7 +281,11 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]string{"secret": e.Secret})
+	if secret, pub := revealed(e); pub != "" {
+		WriteJSON(w, http.StatusOK, map[string]string{"public_key": pub})
+	} else {
+		WriteJSON(w, http.StatusOK, map[string]string{"secret": secret})
+	}
 }
 
 // applyAuth checks and sets the endpoint's outgoing auth and TLS: the
@@ -302,7 +343,12 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	secret := signature.NewSecret(slotwire.RandomToken(32))
-	if err == nil && in.Secret != nil {
+	if err == nil && e.SignatureProfile == signature.ProfileEd25519 {
+		secret, _ = signature.NewKeyPair()
+		if in.Secret != nil {
+			err = errorf(slotwire.ECodeInvalid, "an Ed25519 endpoint's key pair is made by Slotwire; rotate without secret")
+		}
+	} else if err == nil && in.Secret != nil {
 		if p := e.SignatureProfile; p == signature.ProfileHexHMAC || p == signature.ProfileTimestamped {
 			secret, err = validate.PlainSecret(*in.Secret)
 		} else {
@@ -322,7 +368,13 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_secret_until": e.PreviousSecretUntil})
+	out := map[string]any{"previous_secret_until": e.PreviousSecretUntil}
+	if secret, pub := revealed(e); pub != "" {
+		out["public_key"] = pub
+	} else {
+		out["secret"] = secret
+	}
+	WriteJSON(w, http.StatusOK, out)
 }
 
 // testEndpoint sends a signed webhook.test event to the endpoint now

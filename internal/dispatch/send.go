@@ -126,6 +126,13 @@ func sign(h http.Header, e *slotwire.Endpoint, id string, now time.Time, body []
 	case signature.ProfileTimestamped:
 		h.Set(signatureHeader(e, "X-Signature"), signature.Timestamped(e.SigningSecrets(now), now, body))
 		return nil
+	case signature.ProfileEd25519:
+		sig, err := signature.SignEd25519(e.SigningSecrets(now), id, now, body)
+		if err != nil {
+			return fmt.Errorf("endpoint key: %w", err)
+		}
+		h.Set(signature.HeaderSignature, sig)
+		return nil
 	}
 	sig, err := signature.SignAll(e.SigningSecrets(now), id, now, body)
 	if err != nil {

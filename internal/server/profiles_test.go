@@ -2,7 +2,11 @@ package server_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,4 +87,66 @@ func TestSignatureProfiles(t *testing.T) {
 		_, err := c.CreateEndpoint(ctx, in)
 		apiErr(t, err, 400, "invalid_request")
 	}
+}
+
+// standard-ed25519 (Standard Webhooks v1a): Slotwire keeps the whsk_
+// secret key and shows only the whpk_ public key, which verifies what is
+// sent, both keys during a rotation's grace.
+func TestEd25519Profile(t *testing.T) {
+	t.Parallel()
+	e := start(t, fast())
+	c := e.tenant("Acme")
+	ctx := context.Background()
+	rc := receiver.New(nil)
+	defer rc.Close()
+	var created struct {
+		ID        string `json:"id"`
+		Secret    string `json:"secret"`
+		PublicKey string `json:"public_key"`
+	}
+	body, _ := json.Marshal(map[string]any{"url": rc.URL, "event_types": []string{"visit.*"}, "signature_profile": "standard-ed25519"})
+	if err := c.Do(ctx, "POST", "/v1/endpoints", json.RawMessage(body), &created); err != nil {
+		t.Fatal(err)
+	}
+	if created.Secret != "" || !strings.HasPrefix(created.PublicKey, "whpk_") {
+		t.Fatalf("created = %+v", created)
+	}
+	var got map[string]string
+	if err := c.Do(ctx, "GET", "/v1/endpoints/"+created.ID+"/secret", nil, &got); err != nil || got["public_key"] != created.PublicKey || got["secret"] != "" {
+		t.Fatalf("secret route = %v, %v", got, err)
+	}
+	check := func(n int, pub string) {
+		t.Helper()
+		req := rc.Requests()[n]
+		raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(pub, "whpk_"))
+		msg := []byte(req.Header.Get("webhook-id") + "." + req.Header.Get("webhook-timestamp") + "." + string(req.Body))
+		for _, entry := range strings.Fields(req.Header.Get("webhook-signature")) {
+			v, sig, _ := strings.Cut(entry, ",")
+			s, _ := base64.StdEncoding.DecodeString(sig)
+			if v == "v1a" && ed25519.Verify(ed25519.PublicKey(raw), msg, s) {
+				return
+			}
+		}
+		t.Fatalf("request %d does not verify with %s: %q", n, pub, req.Header.Get("webhook-signature"))
+	}
+	publish(t, c, "visit.created", map[string]int{"n": 1}, "")
+	if !rc.WaitCount(1, 10*time.Second) {
+		t.Fatal("not delivered")
+	}
+	check(0, created.PublicKey)
+	var rot map[string]any
+	if err := c.Do(ctx, "POST", "/v1/endpoints/"+created.ID+"/secret/rotate", json.RawMessage(`{"grace":"1h"}`), &rot); err != nil {
+		t.Fatal(err)
+	}
+	newPub, _ := rot["public_key"].(string)
+	if !strings.HasPrefix(newPub, "whpk_") || newPub == created.PublicKey || rot["secret"] != nil {
+		t.Fatalf("rotation = %v", rot)
+	}
+	publish(t, c, "visit.created", map[string]int{"n": 2}, "")
+	if !rc.WaitCount(2, 10*time.Second) {
+		t.Fatal("not delivered")
+	}
+	check(1, newPub)
+	check(1, created.PublicKey)
+	apiErr(t, c.Do(ctx, "POST", "/v1/endpoints", json.RawMessage(`{"url":"https://example.com/h","event_types":["*"],"signature_profile":"standard-ed25519","secret":"whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}`), nil), 400, "invalid_request")
 }

@@ -103,10 +103,10 @@ func Secret(s string) (string, error) {
 // SignatureProfile checks an endpoint's signature profile ("": standard).
 func SignatureProfile(p string) (string, error) {
 	switch p {
-	case "", signature.ProfileStandard, signature.ProfileHexHMAC, signature.ProfileTimestamped, signature.ProfileNone:
+	case "", signature.ProfileStandard, signature.ProfileEd25519, signature.ProfileHexHMAC, signature.ProfileTimestamped, signature.ProfileNone:
 		return p, nil
 	}
-	return "", invalid("signature_profile must be standard, hmac-sha256-hex, timestamped or none")
+	return "", invalid("signature_profile must be standard, standard-ed25519, hmac-sha256-hex, timestamped or none")
 }
 
 // SignatureHeader checks the header a signature profile writes to: a
