@@ -171,6 +171,10 @@ type Endpoint struct {
 	Verify              bool   `json:"verify,omitempty"`
 	VerifiedURL         string `json:"-"`
 	PendingVerification bool   `json:"pending_verification,omitempty"`
+	// Filter and Transform are jq expressions: the filter must be truthy
+	// for an event to be sent, the transform makes the body ("": none).
+	Filter    string `json:"filter,omitempty"`
+	Transform string `json:"transform,omitempty"`
 	// Auth is how Slotwire authenticates to the receiver, TLS the custom
 	// CA and client certificate of its connections (nil: none).
 	Auth *EndpointAuth `json:"auth,omitempty"`
@@ -382,12 +386,13 @@ const (
 	StatusInflight  = "inflight"  // claimed by a node under a lease
 	StatusSucceeded = "succeeded" // a 2xx was received
 	StatusFailed    = "failed"    // retries exhausted, or the endpoint is gone
+	StatusFiltered  = "filtered"  // the endpoint's filter did not match: not sent
 )
 
 // ValidStatus reports whether s is a delivery status.
 func ValidStatus(s string) bool {
 	switch s {
-	case StatusPending, StatusInflight, StatusSucceeded, StatusFailed:
+	case StatusPending, StatusInflight, StatusSucceeded, StatusFailed, StatusFiltered:
 		return true
 	}
 	return false

@@ -11,6 +11,7 @@ const (
 	StatusInflight  = "inflight"  // being sent by a node right now
 	StatusSucceeded = "succeeded" // the receiver answered with a 2xx
 	StatusFailed    = "failed"    // retries exhausted, or the endpoint is gone
+	StatusFiltered  = "filtered"  // the endpoint's filter did not match: not sent
 )
 
 // Endpoint ordering modes, as in Endpoint.Ordering.
@@ -67,6 +68,8 @@ type Endpoint struct {
 	PendingVerification bool          `json:"pending_verification,omitempty"`
 	Auth                *EndpointAuth `json:"auth,omitempty"`
 	TLS                 *EndpointTLS  `json:"tls,omitempty"`
+	Filter              string        `json:"filter,omitempty"`
+	Transform           string        `json:"transform,omitempty"`
 	FailingSince        *time.Time    `json:"failing_since,omitempty"`
 	CreatedAt           time.Time     `json:"created_at"`
 	UpdatedAt           time.Time     `json:"updated_at"`
@@ -100,6 +103,9 @@ type EndpointInput struct {
 	SignatureHeader  *string `json:"signature_header,omitempty"`
 	// Verify: deliver nothing until the URL echoed a challenge.
 	Verify *bool `json:"verify,omitempty"`
+	// Filter and Transform: jq expressions; "" removes them.
+	Filter    *string `json:"filter,omitempty"`
+	Transform *string `json:"transform,omitempty"`
 	// Auth and TLS: how Slotwire authenticates to the receiver
 	// ({"type":"none"} and {} remove them).
 	Auth *EndpointAuth `json:"auth,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/jq"
 	"github.com/slotwire/slotwire/internal/shape"
 	"github.com/slotwire/slotwire/internal/store"
 )
@@ -29,7 +30,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	f := store.DeliveryFilter{EndpointID: ep.ID, Status: r.URL.Query().Get("status"), EventID: r.URL.Query().Get("event_id"), Page: p}
 	if f.Status != "" && !slotwire.ValidStatus(f.Status) {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "status must be pending, inflight, succeeded or failed"))
+		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "status must be pending, inflight, succeeded, failed or filtered"))
 		return
 	}
 	ds, err := s.cfg.Store.ListDeliveries(r.Context(), t.ID, f)
@@ -92,6 +93,9 @@ func (s *Server) sentBody(r *http.Request, d *slotwire.Delivery) ([]byte, error)
 	ep, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, d.EndpointID)
 	if err != nil {
 		return nil, err
+	}
+	if ep.Transform != "" {
+		return jq.Transform(r.Context(), ep.Transform, p)
 	}
 	return shape.Body(ep.PayloadFormat, p)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/jq"
 	"github.com/slotwire/slotwire/internal/validate"
 	"github.com/slotwire/slotwire/signature"
 )
@@ -32,6 +33,9 @@ type EndpointInput struct {
 	SignatureHeader  *string `json:"signature_header"`
 	// Verify: deliver nothing until the URL echoed a challenge.
 	Verify *bool `json:"verify"`
+	// Filter and Transform: jq expressions ("" removes them).
+	Filter    *string `json:"filter"`
+	Transform *string `json:"transform"`
 	// Auth and TLS: how Slotwire authenticates to the receiver.
 	Auth *slotwire.EndpointAuth `json:"auth"`
 	TLS  *slotwire.EndpointTLS  `json:"tls"`
@@ -79,6 +83,9 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 	if err := s.applyAuth(r, e, in); err != nil {
 		return err
 	}
+	if err := applyJQ(e, in); err != nil {
+		return err
+	}
 	if err := set(in.SignatureProfile, &e.SignatureProfile, validate.SignatureProfile); err != nil {
 		return err
 	}
@@ -101,7 +108,17 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 		set(in.SourceApps, &e.SourceApps, validate.SourceList("source_apps")),
 		set(in.SourceTypes, &e.SourceTypes, validate.SourceList("source_types")),
 		set(in.PayloadFormat, &e.PayloadFormat, validate.PayloadFormat),
+		transformNeedsNested(e),
 	)
+}
+
+// transformNeedsNested: a transform makes the body, so payload_format must
+// be nested with it.
+func transformNeedsNested(e *slotwire.Endpoint) error {
+	if e.Transform != "" && e.PayloadFormat != "" && e.PayloadFormat != slotwire.FormatNested {
+		return errorf(slotwire.ECodeInvalid, "a transform makes the body: payload_format must be nested with it")
+	}
+	return nil
 }
 
 // keyForProfile gives an endpoint switched to standard-ed25519 a key pair
@@ -286,6 +303,27 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request) {
 	} else {
 		WriteJSON(w, http.StatusOK, map[string]string{"secret": secret})
 	}
+}
+
+// applyJQ compiles and sets the endpoint's filter and transform (422 with
+// the parser's message).
+func applyJQ(e *slotwire.Endpoint, in *EndpointInput) error {
+	for _, f := range []struct {
+		in   *string
+		dst  *string
+		name string
+	}{{in.Filter, &e.Filter, "filter"}, {in.Transform, &e.Transform, "transform"}} {
+		if f.in == nil {
+			continue
+		}
+		if *f.in != "" {
+			if _, err := jq.Compile(*f.in); err != nil {
+				return errorf(slotwire.ECodeUnprocessable, "%s does not compile: %v", f.name, err)
+			}
+		}
+		*f.dst = *f.in
+	}
+	return nil
 }
 
 // applyAuth checks and sets the endpoint's outgoing auth and TLS: the

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/jq"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/shape"
@@ -62,8 +63,13 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 	l.sent(took, fifo)
 }
 
-// attempt makes one signed request and decides what follows it.
+// attempt makes one signed request and decides what follows it; an
+// endpoint's filter may decide it is not sent, its transform makes the
+// body.
 func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
+	if o, done := d.applyJQ(ctx, &j); done {
+		return o
+	}
 	now := d.cfg.Now()
 	res, body := d.post(ctx, j, now)
 	dec := d.policy.Decide(j.Delivery.Attempts+1, res)
@@ -79,6 +85,41 @@ func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
 		o.NextAttemptAt = d.cfg.Now().Add(dec.Delay)
 	}
 	return o
+}
+
+// applyJQ runs the endpoint's filter and transform: an event the filter
+// does not pass is filtered (not sent); an expression that fails, fails
+// the delivery with its error, without retries; the transform's output
+// replaces the payload of a copy of the job.
+func (d *Dispatcher) applyJQ(ctx context.Context, j **store.Job) (store.Outcome, bool) {
+	e := &(*j).Endpoint
+	if e.Filter == "" && e.Transform == "" {
+		return store.Outcome{}, false
+	}
+	o := store.Outcome{DeliveryID: (*j).Delivery.ID, EndpointID: e.ID, Owner: d.cfg.Owner, NoContact: true,
+		Attempt: slotwire.Attempt{At: d.cfg.Now()}}
+	if e.Filter != "" {
+		pass, err := jq.Filter(ctx, e.Filter, (*j).Payload)
+		switch {
+		case err != nil:
+			o.Status, o.Attempt.Error = slotwire.StatusFailed, "filter: "+err.Error()
+			return o, true
+		case !pass:
+			o.Status, o.Attempt.Error = slotwire.StatusFiltered, "not sent: the endpoint's filter did not match"
+			return o, true
+		}
+	}
+	if e.Transform != "" {
+		body, err := jq.Transform(ctx, e.Transform, (*j).Payload)
+		if err != nil {
+			o.Status, o.Attempt.Error = slotwire.StatusFailed, "transform: "+err.Error()
+			return o, true
+		}
+		cp := **j
+		cp.Payload = body
+		*j = &cp
+	}
+	return store.Outcome{}, false
 }
 
 // post sends the job's payload, signed, and returns the answer and the

@@ -64,6 +64,9 @@ func EndpointHealth(outcomes []Outcome) []Health {
 	idx := map[string]int{}
 	var out []Health
 	for _, o := range outcomes {
+		if o.NoContact {
+			continue
+		}
 		i, ok := idx[o.EndpointID]
 		if !ok {
 			i = len(out)

@@ -290,12 +290,15 @@ type Outcome struct {
 	EndpointID string
 	Owner      string
 	Attempt    slotwire.Attempt
-	// Status is StatusSucceeded, StatusPending (retry at NextAttemptAt) or
-	// StatusFailed.
+	// Status is StatusSucceeded, StatusPending (retry at NextAttemptAt),
+	// StatusFailed or StatusFiltered.
 	Status        string
 	NextAttemptAt time.Time
 	// DisableReason, when set, disables the endpoint (e.g. 410 Gone).
 	DisableReason string
+	// NoContact: no request was made (the endpoint's filter or transform
+	// decided); the outcome says nothing of the receiver's health.
+	NoContact bool
 }
 
 // Transition kinds.

@@ -37,6 +37,9 @@ func (db *DB) ApplyHealth(ctx context.Context, tx *sql.Tx, b store.CompleteBatch
 		return nil, nil
 	}
 	hs := store.EndpointHealth(b.Outcomes)
+	if len(hs) == 0 {
+		return nil, nil // outcomes without contact say nothing of health
+	}
 	states, err := db.endpointStates(ctx, tx, hs)
 	if err != nil {
 		return nil, err

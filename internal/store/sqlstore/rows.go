@@ -14,7 +14,8 @@ import (
 // EndpointCols are the columns ScanEndpoint reads and EndpointArgs writes.
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
 	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook,
-	previous_secret, previous_secret_until, signature_profile, signature_header, verify, verified_url, auth, tls`
+	previous_secret, previous_secret_until, signature_profile, signature_header, verify, verified_url, auth, tls,
+	filter, transform`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -89,7 +90,8 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &headers,
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
 		&apps, &stypes, &e.PayloadFormat, &e.RESTHook, &e.PreviousSecret, &prevUntil,
-		&e.SignatureProfile, &e.SignatureHeader, &e.Verify, &e.VerifiedURL, &auth, &tlsCfg); err != nil {
+		&e.SignatureProfile, &e.SignatureHeader, &e.Verify, &e.VerifiedURL, &auth, &tlsCfg,
+		&e.Filter, &e.Transform); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
 	e.PreviousSecretUntil = nullMS(prevUntil)
@@ -182,7 +184,8 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 	return []any{e.ID, e.TenantID, e.URL, e.Description, string(types), e.Enabled, e.DisabledReason, string(headers),
 		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
 		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook, e.PreviousSecret, optMS(e.PreviousSecretUntil),
-		e.SignatureProfile, e.SignatureHeader, e.Verify, e.VerifiedURL, "", ""} // auth, tls: see endpointArgs
+		e.SignatureProfile, e.SignatureHeader, e.Verify, e.VerifiedURL, "", "", // auth, tls: see endpointArgs
+		e.Filter, e.Transform}
 }
 
 // jsonList is a list as a JSON array, [] for none.

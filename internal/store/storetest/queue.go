@@ -305,3 +305,29 @@ func testPendingVerification(t *testing.T, s store.Store) {
 		t.Fatalf("claimed %d after verification, want 1", len(j))
 	}
 }
+
+// An outcome without contact (the endpoint's filter decided) ends the
+// delivery as filtered, keeps its note, and leaves the endpoint's health
+// alone.
+func testFilteredOutcome(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	ep := newEndpoint(t, s, ten, "*")
+	ingest(t, s, t0, newEvent(ten, "a.b", "", t0))
+	j := claim(t, s, ep.ID, "n", t0, 10)
+	o := store.Outcome{DeliveryID: j[0].Delivery.ID, EndpointID: ep.ID, Owner: "n", Status: slotwire.StatusFiltered, NoContact: true,
+		Attempt: slotwire.Attempt{At: t0, Error: "not sent: the endpoint's filter did not match"}}
+	trans, err := complete(s, []store.Outcome{o}, t0, time.Nanosecond)
+	must(t, err)
+	d, _ := s.GetDelivery(ctx(), ten.ID, j[0].Delivery.ID)
+	if d.Status != slotwire.StatusFiltered || d.LastError == "" || len(trans) != 0 {
+		t.Fatalf("filtered delivery = %+v, transitions %v", d, trans)
+	}
+	got, _ := s.GetEndpoint(ctx(), ten.ID, ep.ID)
+	if got.FailingSince != nil || !got.Enabled {
+		t.Fatalf("an outcome without contact touched health: %+v", got)
+	}
+	ds, err := s.ListDeliveries(ctx(), ten.ID, store.DeliveryFilter{EndpointID: ep.ID, Status: slotwire.StatusFiltered})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("filtered deliveries = %d, %v", len(ds), err)
+	}
+}

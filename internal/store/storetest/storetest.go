@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimFIFO", testClaimFIFO},
 		{"ClaimKeyed", testClaimKeyed},
 		{"PendingVerification", testPendingVerification},
+		{"FilteredOutcome", testFilteredOutcome},
 		{"Leases", testLeases},
 		{"EndpointHealth", testEndpointHealth},
 		{"DeliveryLog", testDeliveryLog},
