@@ -288,6 +288,9 @@ func (in *Ingester) store(ctx context.Context, b *store.IngestBatch) (*dispatch.
 		return nil, err
 	}
 	b.Versions = versions
+	if err := in.boundUnverified(ctx, b); err != nil {
+		return nil, err
+	}
 	res, err := in.storeFanned(ctx, b)
 	if !errors.Is(err, store.ErrStale) {
 		return res, err
@@ -296,7 +299,44 @@ func (in *Ingester) store(ctx context.Context, b *store.IngestBatch) (*dispatch.
 	if b.Versions, err = in.cache.fill(ctx, in.cfg.Store, b.Items); err != nil {
 		return nil, err
 	}
+	if err := in.boundUnverified(ctx, b); err != nil {
+		return nil, err
+	}
 	return in.storeFanned(ctx, b)
+}
+
+// MaxUnverifiedQueue is how many deliveries wait at most for an endpoint
+// pending verification; later events are not queued for it.
+const MaxUnverifiedQueue = 1000
+
+// boundUnverified drops the targets of endpoints pending verification
+// past MaxUnverifiedQueue waiting deliveries.
+func (in *Ingester) boundUnverified(ctx context.Context, b *store.IngestBatch) error {
+	room := map[string]int{}
+	for _, it := range b.Items {
+		kept := it.Targets[:0]
+		for _, t := range it.Targets {
+			ep := t.Endpoint
+			if ep.PendingVerification {
+				left, ok := room[ep.ID]
+				if !ok {
+					n, err := in.cfg.Store.PendingCount(ctx, ep.ID, MaxUnverifiedQueue)
+					if err != nil {
+						return err
+					}
+					left = MaxUnverifiedQueue - n
+				}
+				if left <= 0 {
+					room[ep.ID] = 0
+					continue
+				}
+				room[ep.ID] = left - 1
+			}
+			kept = append(kept, t)
+		}
+		it.Targets = kept
+	}
+	return nil
 }
 
 // storeFanned reserves room for the batch's targets and stores it.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire/client"
+	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/receiver"
 )
 
@@ -78,4 +79,36 @@ func TestEndpointVerification(t *testing.T) {
 	}
 	plain := endpoint(t, c, rc.URL+"/plain", "visit.*")
 	apiErr(t, c.Do(ctx, "POST", "/v1/endpoints/"+plain+"/verify", nil, nil), 400, "invalid_request")
+}
+
+// At most ingest.MaxUnverifiedQueue deliveries wait for an endpoint
+// pending verification; later events are not queued for it.
+func TestUnverifiedQueueBound(t *testing.T) {
+	t.Parallel()
+	e := start(t, fast())
+	c := e.tenant("Acme")
+	ctx := context.Background()
+	rc := receiver.New(nil) // never echoes: stays pending
+	defer rc.Close()
+	verify := true
+	ep, err := c.CreateEndpoint(ctx, client.EndpointInput{URL: ptr(rc.URL), EventTypes: &[]string{"visit.*"}, Verify: &verify})
+	if err != nil || !ep.PendingVerification {
+		t.Fatalf("%+v, %v", ep, err)
+	}
+	batch := make([]client.EventInput, 100)
+	for i := range batch {
+		batch[i] = client.EventInput{Type: "visit.created", Data: json.RawMessage(`{}`)}
+	}
+	for i := 0; i < 11; i++ {
+		if _, err := c.PublishBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := c.ListDeliveries(ctx, ep.ID, "pending", "", 1000)
+	if err != nil || len(page.Data) != ingest.MaxUnverifiedQueue || page.NextCursor == "" {
+		t.Fatalf("%d pending deliveries (next %q), want %d: %v", len(page.Data), page.NextCursor, ingest.MaxUnverifiedQueue, err)
+	}
+	if more, _ := c.ListDeliveries(ctx, ep.ID, "pending", page.NextCursor, 1000); len(more.Data) != 0 {
+		t.Fatalf("%d deliveries past the bound", len(more.Data))
+	}
 }

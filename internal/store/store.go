@@ -141,6 +141,8 @@ type Queue interface {
 	// no ids it releases every lease the owner holds (used at start-up and
 	// shut-down).
 	Release(ctx context.Context, owner string, ids []string, now time.Time) (int, error)
+	// PendingCount counts an endpoint's pending deliveries, up to limit.
+	PendingCount(ctx context.Context, endpointID string, limit int) (int, error)
 	// ReclaimExpired returns to pending every inflight delivery whose lease
 	// ended before now.
 	ReclaimExpired(ctx context.Context, now time.Time) (int, error)

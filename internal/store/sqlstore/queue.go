@@ -65,3 +65,14 @@ func KeyedDue(ep, now string) string {
 			WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.ordering_key <> ''
 			AND p.status IN ('pending', 'inflight') AND (p.seq < d.seq OR p.status = 'inflight')))`
 }
+
+// PendingCount counts an endpoint's pending deliveries, up to limit.
+func (db *DB) PendingCount(ctx context.Context, endpointID string, limit int) (int, error) {
+	var n int
+	err := db.R.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM (SELECT 1 FROM deliveries
+		WHERE endpoint_id = ? AND status = 'pending' LIMIT ?) p`), endpointID, limit).Scan(&n)
+	if err != nil {
+		return 0, db.errf("pending count", err)
+	}
+	return n, nil
+}

@@ -288,9 +288,15 @@ func testPendingVerification(t *testing.T, s store.Store) {
 	if !got.Verify || !got.PendingVerification {
 		t.Fatalf("endpoint = %+v", got)
 	}
-	ingest(t, s, t0, newEvent(ten, "a.b", "", t0))
+	ingest(t, s, t0, newEvent(ten, "a.b", "", t0), newEvent(ten, "a.b", "", t0))
 	if j := claim(t, s, ep.ID, "n", t0, 10); len(j) != 0 {
 		t.Fatal("claimed for an endpoint pending verification")
+	}
+	if n, err := s.PendingCount(ctx(), ep.ID, 10); err != nil || n != 2 {
+		t.Fatalf("PendingCount = %d, %v", n, err)
+	}
+	if n, _ := s.PendingCount(ctx(), ep.ID, 1); n != 1 {
+		t.Fatalf("PendingCount up to 1 = %d", n)
 	}
 	if due, _ := s.DueEndpoints(ctx()); len(due) != 0 {
 		t.Fatalf("pending endpoint due: %+v", due)
@@ -301,8 +307,8 @@ func testPendingVerification(t *testing.T, s store.Store) {
 	if ok, err := s.MarkVerified(ctx(), ten.ID, ep.ID, ep.URL); err != nil || !ok {
 		t.Fatalf("MarkVerified = %v, %v", ok, err)
 	}
-	if j := claim(t, s, ep.ID, "n", t0, 10); len(j) != 1 {
-		t.Fatalf("claimed %d after verification, want 1", len(j))
+	if j := claim(t, s, ep.ID, "n", t0, 10); len(j) != 2 {
+		t.Fatalf("claimed %d after verification, want 2", len(j))
 	}
 }
 
