@@ -120,8 +120,12 @@ func OpenStore(ctx context.Context, dsn string, o StoreOptions) (store.Store, er
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return openPostgres(ctx, dsn, o)
 	}
-	return sqlite.Open(ctx, dsn, sqlite.Options{Migrate: o.Migrate, Synchronous: o.SQLiteSynchronous, Logger: o.Logger,
+	st, err := sqlite.Open(ctx, dsn, sqlite.Options{Migrate: o.Migrate, Synchronous: o.SQLiteSynchronous, Logger: o.Logger,
 		Modules: o.Modules, Box: o.Box})
+	if err == nil {
+		restrictDBFile(dsn) // every command that opens it, not only serve
+	}
+	return st, err
 }
 
 // openPostgres opens the PostgreSQL driver (see postgres.go).
@@ -145,9 +149,6 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Store = st
-	if !isPostgresDSN(cfg.DB) {
-		restrictDBFile(cfg.DB)
-	}
 	n.build()
 	for _, ext := range cfg.Extensions {
 		if err := ext(n); err != nil {
