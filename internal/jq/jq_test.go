@@ -36,7 +36,7 @@ func TestFilterAndTransform(t *testing.T) {
 	if _, err := Transform(ctx, `empty`, []byte(payload)); err == nil {
 		t.Fatal("a transform with no output passed")
 	}
-	if _, err := Transform(ctx, `[range(100000)] | map("aaaaaaaaaa")`, []byte(payload)); err == nil || !strings.Contains(err.Error(), "more than") {
+	if _, err := Transform(ctx, `"a" * 300000`, []byte(payload)); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("an oversized transform passed: %v", err)
 	}
 	for _, bad := range []string{`.data |`, `{`, `undefined_function(1)`} {
