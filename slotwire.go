@@ -411,6 +411,9 @@ type Delivery struct {
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
 	ReplayOf       string     `json:"replay_of,omitempty"`
+	// ReplayCount is how many replays of this delivery were made (shown
+	// on one delivery, not in lists).
+	ReplayCount int `json:"replay_count,omitempty"`
 	// OrderingKey is the event's ordering key when the delivery was
 	// created for a key-ordered endpoint, else empty.
 	OrderingKey string    `json:"ordering_key,omitempty"`

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Client talks to one Slotwire server with one token (a tenant API key or
@@ -230,9 +231,9 @@ func (c *Client) PublishBatch(ctx context.Context, events []EventInput) ([]Batch
 	return l.Data, err
 }
 
-// GetEvent returns a stored event.
-func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
-	var e Event
+// GetEvent returns a stored event with the deliveries it caused.
+func (c *Client) GetEvent(ctx context.Context, id string) (*EventDetail, error) {
+	var e EventDetail
 	err := c.Do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id), nil, &e)
 	return &e, err
 }
@@ -247,6 +248,59 @@ func (c *Client) ListDeliveries(ctx context.Context, endpointID, status, cursor 
 	var l Page[Delivery]
 	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries?"+q.Encode(), nil, &l)
 	return &l, err
+}
+
+// SearchDeliveries returns a page of the tenant's deliveries to every
+// endpoint (or q.EndpointID's), newest first.
+func (c *Client) SearchDeliveries(ctx context.Context, q DeliveryQuery) (*Page[Delivery], error) {
+	v := pageQuery(q.Cursor, q.Limit)
+	setNonEmpty(v, "endpoint_id", q.EndpointID, "status", q.Status, "status_class", q.StatusClass,
+		"event_type", q.EventType, "event_id", q.EventID)
+	setTime(v, "since", q.Since)
+	setTime(v, "until", q.Until)
+	var l Page[Delivery]
+	err := c.Do(ctx, http.MethodGet, "/v1/deliveries?"+v.Encode(), nil, &l)
+	return &l, err
+}
+
+// ListEvents returns a page of the tenant's events, newest first.
+func (c *Client) ListEvents(ctx context.Context, q EventQuery) (*Page[Event], error) {
+	v := pageQuery(q.Cursor, q.Limit)
+	setNonEmpty(v, "type", q.Type)
+	setTime(v, "since", q.Since)
+	setTime(v, "until", q.Until)
+	var l Page[Event]
+	err := c.Do(ctx, http.MethodGet, "/v1/events?"+v.Encode(), nil, &l)
+	return &l, err
+}
+
+// Recover replays, once each and in order, the endpoint's failed
+// deliveries created in [since, until) (a zero until means now) and
+// returns how many were queued.
+func (c *Client) Recover(ctx context.Context, endpointID string, since, until time.Time) (int, error) {
+	in := map[string]time.Time{"since": since}
+	if !until.IsZero() {
+		in["until"] = until
+	}
+	var out struct {
+		Queued int `json:"queued"`
+	}
+	err := c.Do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(endpointID)+"/recover", in, &out)
+	return out.Queued, err
+}
+
+func setNonEmpty(v url.Values, kv ...string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+}
+
+func setTime(v url.Values, name string, t time.Time) {
+	if !t.IsZero() {
+		v.Set(name, t.UTC().Format(time.RFC3339Nano))
+	}
 }
 
 // GetDelivery returns a delivery with its attempts.

@@ -190,6 +190,33 @@ type Event struct {
 	Timestamp      time.Time       `json:"timestamp"`
 }
 
+// EventDetail is an event with every delivery it caused, newest first.
+type EventDetail struct {
+	Event
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// DeliveryQuery is a delivery search; empty fields do not filter.
+type DeliveryQuery struct {
+	EndpointID  string    // only on SearchDeliveries
+	Status      string    // a delivery status, or "retrying"
+	StatusClass string    // "2xx", "4xx", "5xx" or "network"
+	EventType   string    // a type, or a prefix pattern such as "appointment.*"
+	EventID     string    //
+	Since       time.Time // created at or after
+	Until       time.Time // created before
+	Cursor      string
+	Limit       int
+}
+
+// EventQuery filters ListEvents; empty fields do not filter.
+type EventQuery struct {
+	Type         string // a type, or a prefix pattern
+	Since, Until time.Time
+	Cursor       string
+	Limit        int
+}
+
 // Delivery is one event on its way to one endpoint.
 type Delivery struct {
 	ID             string     `json:"id"`
@@ -202,6 +229,7 @@ type Delivery struct {
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
 	ReplayOf       string     `json:"replay_of,omitempty"`
+	ReplayCount    int        `json:"replay_count,omitempty"` // on GetDelivery only
 	OrderingKey    string     `json:"ordering_key,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`

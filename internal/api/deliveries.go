@@ -7,7 +7,6 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/jq"
 	"github.com/slotwire/slotwire/internal/shape"
-	"github.com/slotwire/slotwire/internal/store"
 )
 
 // DeliveryDetail is a delivery with every attempt.
@@ -23,22 +22,18 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
-	p, err := PageFrom(r)
+	f, err := deliveryFilter(r)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	f := store.DeliveryFilter{EndpointID: ep.ID, Status: r.URL.Query().Get("status"), EventID: r.URL.Query().Get("event_id"), Page: p}
-	if f.Status != "" && !slotwire.ValidStatus(f.Status) {
-		s.Fail(w, r, errorf(slotwire.ECodeInvalid, "status must be pending, inflight, succeeded, failed or filtered"))
-		return
-	}
+	f.EndpointID = ep.ID
 	ds, err := s.cfg.Store.ListDeliveries(r.Context(), t.ID, f)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, NewList(ds, p, func(d *slotwire.Delivery) string { return d.ID }))
+	WriteJSON(w, http.StatusOK, NewList(ds, f.Page, func(d *slotwire.Delivery) string { return d.ID }))
 }
 
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/httpx"
 	"github.com/slotwire/slotwire/internal/ingest"
+	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/validate"
 )
 
@@ -210,9 +211,19 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.typeInScope(r, e.Type, "read this event")
 	}
+	var ds []*slotwire.Delivery
+	if err == nil {
+		ds, err = s.cfg.Store.ListDeliveries(r.Context(), e.TenantID, store.DeliveryFilter{EventID: e.ID, Page: store.Page{Limit: 1000}})
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, e)
+	WriteJSON(w, http.StatusOK, EventDetail{Event: e, Deliveries: ds})
+}
+
+// EventDetail is an event with the deliveries it caused (newest first).
+type EventDetail struct {
+	*slotwire.Event
+	Deliveries []*slotwire.Delivery `json:"deliveries"`
 }

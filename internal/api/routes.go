@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 	s.HandleTenant("POST /v1/endpoints/{id}/verify", s.verifyEndpoint)
+	s.HandleTenant("POST /v1/endpoints/{id}/recover", s.recoverEndpoint)
 
 	s.HandleTenant("GET /v1/event-types", s.listEventTypes)
 	s.HandleTenant("POST /v1/event-types", s.createEventType)
@@ -44,7 +45,9 @@ func (s *Server) routes() {
 
 	s.handlePublish("POST /v1/events", s.publishEvent)
 	s.handlePublish("POST /v1/events/batch", s.publishBatch)
+	s.HandleTenant("GET /v1/events", s.listEvents)
 	s.HandleTenant("GET /v1/events/{id}", s.getEvent)
+	s.HandleTenant("GET /v1/deliveries", s.searchDeliveries)
 
 	s.HandleTenant("GET /v1/deliveries/{id}", s.getDelivery)
 	s.HandleTenant("GET /v1/deliveries/{id}/payload", s.deliveryPayload)

@@ -30,7 +30,7 @@ func TestHTTPServerLimitsAndHeaders(t *testing.T) {
 	}
 	// A wrong method on a known path: 405 with Allow, JSON error.
 	r := do("PUT", "/v1/events", map[string]string{"Authorization": "Bearer x"})
-	if r.StatusCode != 405 || r.Header.Get("Allow") != "POST" || !strings.Contains(r.Header.Get("X-Test-Body"), `"method_not_allowed"`) {
+	if r.StatusCode != 405 || r.Header.Get("Allow") != "GET, POST" || !strings.Contains(r.Header.Get("X-Test-Body"), `"method_not_allowed"`) {
 		t.Fatalf("PUT /v1/events: %d Allow=%q %s", r.StatusCode, r.Header.Get("Allow"), r.Header.Get("X-Test-Body"))
 	}
 	r = do("POST", "/v1/endpoints/ep_1", nil)

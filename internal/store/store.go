@@ -109,6 +109,8 @@ type Config interface {
 // Log is the read side of what happened: events, deliveries, attempts.
 type Log interface {
 	GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Event, error)
+	// ListEvents returns a tenant's events, newest first (without data).
+	ListEvents(ctx context.Context, tenantID string, f EventFilter) ([]*slotwire.Event, error)
 	// ListDeliveries returns deliveries newest first.
 	ListDeliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*slotwire.Delivery, error)
 	GetDelivery(ctx context.Context, tenantID, id string) (*slotwire.Delivery, error)
@@ -119,6 +121,10 @@ type Log interface {
 	// Replay creates a new pending delivery of the same event to the same
 	// endpoint, marked as a replay of deliveryID.
 	Replay(ctx context.Context, tenantID, deliveryID, newID string, now time.Time) (*slotwire.Delivery, error)
+	// Recover replays, in order, every failed delivery of an endpoint
+	// created in [since, until) that has no replay yet, and returns how
+	// many it queued.
+	Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error)
 }
 
 // Queue is the work queue: events enter it with their deliveries, which
@@ -196,9 +202,28 @@ type Page struct {
 
 // DeliveryFilter selects deliveries.
 type DeliveryFilter struct {
-	EndpointID string // required
-	Status     string // optional
-	EventID    string // optional
+	EndpointID string // optional: the tenant's deliveries to every endpoint
+	// Status is a delivery status, or StatusRetrying (pending after at
+	// least one attempt); optional.
+	Status string
+	// StatusClass is the class of the last attempt's answer: "2xx",
+	// "4xx", "5xx" or "network" (no answer); optional.
+	StatusClass string
+	EventID     string // optional
+	// EventType is a type, or a prefix pattern such as "appointment.*".
+	EventType    string
+	Since, Until time.Time // created in [Since, Until); zero: open
+	Page
+}
+
+// StatusRetrying selects pending deliveries that were tried at least once.
+const StatusRetrying = "retrying"
+
+// EventFilter selects a tenant's events: by type (or prefix pattern) and
+// creation time, newest first.
+type EventFilter struct {
+	Type         string
+	Since, Until time.Time
 	Page
 }
 

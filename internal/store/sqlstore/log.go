@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/slotwire/slotwire"
@@ -35,17 +36,30 @@ func (db *DB) GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Even
 
 // ListDeliveries lists an endpoint's deliveries, newest first.
 func (db *DB) ListDeliveries(ctx context.Context, tenantID string, f store.DeliveryFilter) ([]*slotwire.Delivery, error) {
-	q := `SELECT ` + DeliveryCols + ` FROM deliveries WHERE tenant_id = ? AND endpoint_id = ?`
-	args := []any{tenantID, f.EndpointID}
-	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"event_id", f.EventID}} {
+	q := `SELECT ` + DeliveryCols + ` FROM deliveries WHERE tenant_id = ?`
+	args := []any{tenantID}
+	add := func(cond string, v ...any) { q += ` AND ` + cond; args = append(args, v...) }
+	for _, c := range []struct{ col, v string }{{"endpoint_id", f.EndpointID}, {"event_id", f.EventID}} {
 		if c.v != "" {
-			q += ` AND ` + c.col + ` = ?`
-			args = append(args, c.v)
+			add(c.col+` = ?`, c.v)
 		}
 	}
+	switch f.Status {
+	case "":
+	case store.StatusRetrying:
+		add(`status = 'pending' AND attempts > 0`)
+	default:
+		add(`status = ?`, f.Status)
+	}
+	if cond, ok := statusClasses[f.StatusClass]; ok {
+		add(cond)
+	}
+	if f.EventType != "" {
+		add(typeCond("event_type", f.EventType), typeArgs(f.EventType)...)
+	}
+	addWindow(add, f.Since, f.Until)
 	if f.Before != "" {
-		q += ` AND id < ?`
-		args = append(args, f.Before)
+		add(`id < ?`, f.Before)
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	rows, err := db.R.QueryContext(ctx, db.q(q), append(args, limitOf(f.Limit))...)
@@ -55,9 +69,108 @@ func (db *DB) ListDeliveries(ctx context.Context, tenantID string, f store.Deliv
 	return collect(rows, func(s Scanner) (*slotwire.Delivery, error) { return db.ScanDelivery(s) })
 }
 
+// statusClasses are the conditions of DeliveryFilter.StatusClass.
+var statusClasses = map[string]string{
+	"2xx":     `last_status_code BETWEEN 200 AND 299`,
+	"4xx":     `last_status_code BETWEEN 400 AND 499`,
+	"5xx":     `last_status_code BETWEEN 500 AND 599`,
+	"network": `last_status_code = 0 AND attempts > 0`,
+}
+
+// typeCond matches a type column against a type, or a prefix pattern
+// ("appointment.*": every type starting "appointment."), with the
+// arguments typeArgs gives.
+func typeCond(col, t string) string {
+	if strings.HasSuffix(t, ".*") {
+		return `substr(` + col + `, 1, ?) = ?`
+	}
+	return col + ` = ?`
+}
+
+func typeArgs(t string) []any {
+	if p, ok := strings.CutSuffix(t, ".*"); ok {
+		return []any{len(p) + 1, p + "."}
+	}
+	return []any{t}
+}
+
+// addWindow adds created_at bounds.
+func addWindow(add func(string, ...any), since, until time.Time) {
+	if !since.IsZero() {
+		add(`created_at >= ?`, MS(since))
+	}
+	if !until.IsZero() {
+		add(`created_at < ?`, MS(until))
+	}
+}
+
+// ListEvents returns a tenant's events, newest first, without their data.
+func (db *DB) ListEvents(ctx context.Context, tenantID string, f store.EventFilter) ([]*slotwire.Event, error) {
+	q := `SELECT id, type, idempotency_key, ordering_key, created_at FROM events WHERE tenant_id = ?`
+	args := []any{tenantID}
+	add := func(cond string, v ...any) { q += ` AND ` + cond; args = append(args, v...) }
+	if f.Type != "" {
+		add(typeCond("type", f.Type), typeArgs(f.Type)...)
+	}
+	addWindow(add, f.Since, f.Until)
+	if f.Before != "" {
+		add(`id < ?`, f.Before)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	rows, err := db.R.QueryContext(ctx, db.q(q), append(args, limitOf(f.Limit))...)
+	if err != nil {
+		return nil, db.errf("list events", err)
+	}
+	return collect(rows, func(s Scanner) (*slotwire.Event, error) {
+		e := &slotwire.Event{TenantID: tenantID}
+		var key, okey sql.NullString
+		var created int64
+		if err := s.Scan(&e.ID, &e.Type, &key, &okey, &created); err != nil {
+			return nil, db.errf("list events", err)
+		}
+		e.IdempotencyKey, e.OrderingKey, e.CreatedAt = key.String, okey.String, FromMS(created)
+		return e, nil
+	})
+}
+
 // GetDelivery returns one of a tenant's deliveries.
 func (db *DB) GetDelivery(ctx context.Context, tenantID, id string) (*slotwire.Delivery, error) {
-	return db.ScanDelivery(db.R.QueryRowContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`), tenantID, id))
+	d, err := db.ScanDelivery(db.R.QueryRowContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`), tenantID, id))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.R.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM deliveries WHERE replay_of = ?`), id).Scan(&d.ReplayCount); err != nil {
+		return nil, db.errf("replay count", err)
+	}
+	return d, nil
+}
+
+// Recover replays, in seq order, the endpoint's failed deliveries created
+// in [since, until) that have no replay yet.
+func (db *DB) Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error) {
+	n := 0
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT id FROM deliveries d WHERE tenant_id = ? AND endpoint_id = ? AND status = 'failed'
+			AND created_at >= ? AND created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id) ORDER BY seq`),
+			tenantID, endpointID, MS(since), MS(until))
+		if err != nil {
+			return db.errf("recover", err)
+		}
+		ids, err := collect(rows, func(s Scanner) (string, error) { var id string; return id, s.Scan(&id) })
+		if err != nil {
+			return db.errf("recover", err)
+		}
+		for _, id := range ids {
+			if _, err := db.replayTx(ctx, tx, tenantID, id, slotwire.NewID(slotwire.PrefixDelivery), now); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // ListAttempts returns a delivery's attempts, oldest first.
@@ -102,18 +215,24 @@ func (db *DB) DeliveryPayload(ctx context.Context, tenantID, id string) ([]byte,
 func (db *DB) Replay(ctx context.Context, tenantID, id, newID string, now time.Time) (*slotwire.Delivery, error) {
 	var out *slotwire.Delivery
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		orig, err := db.ScanDelivery(tx.QueryRowContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`), tenantID, id))
-		if err != nil {
-			return err
-		}
-		n := MS(now)
-		// A replay keeps the original's ordering key: it waits behind the
-		// key's unfinished deliveries.
-		out, err = db.ScanDelivery(tx.QueryRowContext(ctx, db.q(`INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type,
-			status, next_attempt_at, replay_of, ordering_key, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING `+DeliveryCols),
-			newID, orig.TenantID, orig.EndpointID, orig.EventID, orig.EventType, n, orig.ID, orig.OrderingKey, n, n))
+		var err error
+		out, err = db.replayTx(ctx, tx, tenantID, id, newID, now)
 		return err
 	})
 	return out, err
+}
+
+// replayTx creates the replay of delivery id inside tx.
+func (db *DB) replayTx(ctx context.Context, tx *sql.Tx, tenantID, id, newID string, now time.Time) (*slotwire.Delivery, error) {
+	orig, err := db.ScanDelivery(tx.QueryRowContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`), tenantID, id))
+	if err != nil {
+		return nil, err
+	}
+	n := MS(now)
+	// A replay keeps the original's ordering key: it waits behind the
+	// key's unfinished deliveries.
+	return db.ScanDelivery(tx.QueryRowContext(ctx, db.q(`INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type,
+		status, next_attempt_at, replay_of, ordering_key, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING `+DeliveryCols),
+		newID, orig.TenantID, orig.EndpointID, orig.EventID, orig.EventType, n, orig.ID, orig.OrderingKey, n, n))
 }

@@ -65,3 +65,71 @@ func testDeliveryLog(t *testing.T, s store.Store) {
 	_, err = s.GetDelivery(ctx(), ten.ID, "dlv_nope")
 	notFound(t, err)
 }
+
+// Search across a tenant's deliveries and events, replays counted on the
+// original, and recovery of failed deliveries in a window.
+func testDeliverySearch(t *testing.T, s store.Store) {
+	ten, other := newTenant(t, s, "Acme"), newTenant(t, s, "Other")
+	a, b := newEndpoint(t, s, ten, "*"), newEndpoint(t, s, ten, "appointment.*")
+	newEndpoint(t, s, other, "*")
+	e1, e2, e3 := newEvent(ten, "appointment.created", "", t0), newEvent(ten, "invoice.paid", "", t0.Add(time.Hour)),
+		newEvent(ten, "appointment.cancelled", "", t0.Add(2*time.Hour))
+	ingest(t, s, t0, e1)
+	ingest(t, s, t0.Add(time.Hour), e2)
+	ingest(t, s, t0.Add(2*time.Hour), e3)
+	ingest(t, s, t0, newEvent(other, "appointment.created", "", t0))
+	count := func(f store.DeliveryFilter) int {
+		t.Helper()
+		ds, err := s.ListDeliveries(ctx(), ten.ID, f)
+		must(t, err)
+		return len(ds)
+	}
+	if n := count(store.DeliveryFilter{}); n != 5 {
+		t.Fatalf("tenant-wide: %d deliveries, want 5 (3 to a, 2 to b; none of the other tenant)", n)
+	}
+	if n := count(store.DeliveryFilter{EventType: "appointment.*"}); n != 4 {
+		t.Fatalf("appointment.*: %d, want 4", n)
+	}
+	if n := count(store.DeliveryFilter{EventType: "invoice.paid", EndpointID: a.ID}); n != 1 {
+		t.Fatalf("invoice.paid to a: %d", n)
+	}
+	if n := count(store.DeliveryFilter{Since: t0.Add(time.Hour), Until: t0.Add(2 * time.Hour)}); n != 1 {
+		t.Fatalf("window: %d, want 1", n)
+	}
+	// Outcomes: a 500 to retry, a 404 failed, a network failure.
+	jobs := claim(t, s, a.ID, "n", t0.Add(3*time.Hour), 10)
+	retry := outcome(jobs[0], "n", slotwire.StatusPending, t0, 500)
+	retry.NextAttemptAt = t0.Add(4 * time.Hour)
+	network := outcome(jobs[2], "n", slotwire.StatusFailed, t0, 0)
+	_, err := complete(s, []store.Outcome{retry, outcome(jobs[1], "n", slotwire.StatusFailed, t0, 404), network}, t0, 0)
+	must(t, err)
+	for f, want := range map[store.DeliveryFilter]int{
+		{Status: store.StatusRetrying}: 1, {Status: slotwire.StatusPending}: 3, {StatusClass: "5xx"}: 1,
+		{StatusClass: "4xx"}: 1, {StatusClass: "network"}: 1, {StatusClass: "2xx"}: 0, {Status: slotwire.StatusFailed}: 2,
+	} {
+		if n := count(f); n != want {
+			t.Errorf("%+v: %d, want %d", f, n, want)
+		}
+	}
+	evs, err := s.ListEvents(ctx(), ten.ID, store.EventFilter{Type: "appointment.*"})
+	must(t, err)
+	if len(evs) != 2 || evs[0].ID != e3.ID || evs[1].ID != e1.ID {
+		t.Fatalf("events = %+v", evs)
+	}
+	if evs, _ := s.ListEvents(ctx(), ten.ID, store.EventFilter{Since: t0.Add(time.Hour)}); len(evs) != 2 {
+		t.Fatalf("events since: %d", len(evs))
+	}
+	// Recovery replays each failed delivery of the window once, in order.
+	n, err := s.Recover(ctx(), ten.ID, a.ID, t0, t0.Add(3*time.Hour), t0.Add(5*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("recover = %d, %v", n, err)
+	}
+	if n, _ := s.Recover(ctx(), ten.ID, a.ID, t0, t0.Add(3*time.Hour), t0.Add(5*time.Hour)); n != 0 {
+		t.Fatalf("a second recovery queued %d again", n)
+	}
+	d, err := s.GetDelivery(ctx(), ten.ID, jobs[1].Delivery.ID)
+	if err != nil || d.ReplayCount != 1 {
+		t.Fatalf("original = %+v, %v", d, err)
+	}
+	_ = b
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"Leases", testLeases},
 		{"EndpointHealth", testEndpointHealth},
 		{"DeliveryLog", testDeliveryLog},
+		{"DeliverySearch", testDeliverySearch},
 		{"DeleteEndpointCascades", testDeleteEndpoint},
 		{"Slots", testSlots},
 		{"WriteEmits", testWriteEmits},

@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slotwire/slotwire/client"
+	"github.com/slotwire/slotwire/internal/receiver"
+)
+
+type deliveryPage struct {
+	Data []struct {
+		ID        string `json:"id"`
+		EventType string `json:"event_type"`
+		Status    string `json:"status"`
+	} `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// Paging through a tenant's deliveries while new ones arrive sees every
+// delivery that existed when it began, once; filters narrow it; an
+// unknown parameter is refused.
+func TestDeliverySearchUnderInserts(t *testing.T) {
+	t.Parallel()
+	e := start(t, fast())
+	c := e.tenant("Acme")
+	ctx := context.Background()
+	rc := receiver.New(nil)
+	defer rc.Close()
+	endpoint(t, c, rc.URL, "*")
+	before := map[string]bool{}
+	for i := 0; i < 120; i++ {
+		publish(t, c, "visit.created", map[string]int{"n": i}, "")
+	}
+	var first deliveryPage
+	if err := c.Do(ctx, "GET", "/v1/deliveries?limit=1000", nil, &first); err != nil || len(first.Data) != 120 {
+		t.Fatalf("%d deliveries, %v", len(first.Data), err)
+	}
+	for _, d := range first.Data {
+		before[d.ID] = true
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // new deliveries keep arriving while paging
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+				c.Publish(ctx, "order.placed", map[string]int{"n": i}, "")
+			}
+		}
+	}()
+	seen := map[string]int{}
+	cursor := ""
+	for {
+		var p deliveryPage
+		if err := c.Do(ctx, "GET", "/v1/deliveries?limit=7&cursor="+cursor, nil, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range p.Data {
+			seen[d.ID]++
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	close(stop)
+	wg.Wait()
+	for id := range before {
+		if seen[id] != 1 {
+			t.Fatalf("delivery %s seen %d times while paging", id, seen[id])
+		}
+	}
+	var visits deliveryPage
+	if err := c.Do(ctx, "GET", "/v1/deliveries?event_type=visit.*&limit=1000", nil, &visits); err != nil || len(visits.Data) != 120 {
+		t.Fatalf("event_type filter: %d, %v", len(visits.Data), err)
+	}
+	apiErr(t, c.Do(ctx, "GET", "/v1/deliveries?stauts=failed", nil, nil), 400, "invalid_request")
+	apiErr(t, c.Do(ctx, "GET", "/v1/deliveries?status_class=3xx", nil, nil), 400, "invalid_request")
+	apiErr(t, c.Do(ctx, "GET", "/v1/deliveries?since=yesterday", nil, nil), 400, "invalid_request")
+	apiErr(t, c.Do(ctx, "GET", "/v1/events?typ=x", nil, nil), 400, "invalid_request")
+}
+
+// Events are listed and shown with the deliveries they caused; failed
+// deliveries of a window are recovered once each, and the originals count
+// their replays.
+func TestEventsAndRecovery(t *testing.T) {
+	t.Parallel()
+	cfg := fast()
+	cfg.Delivery.Schedule = []time.Duration{0} // one attempt: a 500 fails at once
+	e := start(t, cfg)
+	c := e.tenant("Acme")
+	ctx := context.Background()
+	var fail sync.Map
+	fail.Store("on", true)
+	rc := receiver.New(func(n int, w http.ResponseWriter, r *http.Request) {
+		if v, _ := fail.Load("on"); v == true {
+			w.WriteHeader(500)
+		}
+	})
+	defer rc.Close()
+	ep := endpoint(t, c, rc.URL, "visit.*")
+	start := time.Now().UTC().Add(-time.Minute)
+	ids := []string{publish(t, c, "visit.created", map[string]int{"n": 1}, ""), publish(t, c, "visit.updated", map[string]int{"n": 2}, "")}
+	e.eventually(func() bool {
+		p, _ := c.ListDeliveries(ctx, ep, "failed", "", 10)
+		return p != nil && len(p.Data) == 2
+	})
+	var evs struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := c.Do(ctx, "GET", "/v1/events?type=visit.*", nil, &evs); err != nil || len(evs.Data) != 2 || evs.Data[0]["id"] != ids[1] {
+		t.Fatalf("events = %+v, %v", evs, err)
+	}
+	var detail struct {
+		ID         string           `json:"id"`
+		Deliveries []map[string]any `json:"deliveries"`
+	}
+	if err := c.Do(ctx, "GET", "/v1/events/"+ids[0], nil, &detail); err != nil || len(detail.Deliveries) != 1 || detail.Deliveries[0]["status"] != "failed" {
+		t.Fatalf("event detail = %+v, %v", detail, err)
+	}
+	if p, err := c.SearchDeliveries(ctx, client.DeliveryQuery{StatusClass: "5xx", EventType: "visit.created"}); err != nil || len(p.Data) != 1 || p.Data[0].LastStatusCode != 500 {
+		t.Fatalf("5xx search = %+v, %v", p, err)
+	}
+	if p, err := c.ListEvents(ctx, client.EventQuery{Type: "visit.updated", Since: start}); err != nil || len(p.Data) != 1 || p.Data[0].ID != ids[1] {
+		t.Fatalf("ListEvents = %+v, %v", p, err)
+	}
+	fail.Store("on", false)
+	var res map[string]int
+	body, _ := json.Marshal(map[string]any{"since": start})
+	if err := c.Do(ctx, "POST", "/v1/endpoints/"+ep+"/recover", json.RawMessage(body), &res); err != nil || res["queued"] != 2 {
+		t.Fatalf("recover = %v, %v", res, err)
+	}
+	if n, err := c.Recover(ctx, ep, start, time.Time{}); err != nil || n != 0 {
+		t.Fatalf("second recover = %d, %v", n, err)
+	}
+	e.eventually(func() bool {
+		p, _ := c.ListDeliveries(ctx, ep, "succeeded", "", 10)
+		return p != nil && len(p.Data) == 2
+	})
+	var orig map[string]any
+	if err := c.Do(ctx, "GET", "/v1/deliveries/"+detail.Deliveries[0]["id"].(string), nil, &orig); err != nil || orig["replay_count"] != 1.0 {
+		t.Fatalf("original = %v, %v", orig, err)
+	}
+	apiErr(t, c.Do(ctx, "POST", "/v1/endpoints/"+ep+"/recover", json.RawMessage(`{}`), nil), 400, "invalid_request")
+}
