@@ -274,6 +274,19 @@ func (c *Client) ListEvents(ctx context.Context, q EventQuery) (*Page[Event], er
 	return &l, err
 }
 
+// Feed pulls, oldest first, what the endpoint was sent after the cursor
+// ("" for the start); pass the result's NextCursor to resume.
+func (c *Client) Feed(ctx context.Context, endpointID, after string, limit int) (*Feed, error) {
+	v := url.Values{}
+	setNonEmpty(v, "after", after)
+	if limit > 0 {
+		v.Set("limit", fmt.Sprint(limit))
+	}
+	var f Feed
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/feed?"+v.Encode(), nil, &f)
+	return &f, err
+}
+
 // Recover replays, once each and in order, the endpoint's failed
 // deliveries created in [since, until) (a zero until means now) and
 // returns how many were queued.

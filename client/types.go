@@ -190,6 +190,24 @@ type Event struct {
 	Timestamp      time.Time       `json:"timestamp"`
 }
 
+// FeedItem is one event of an endpoint's pull feed: the exact body and
+// its signature headers (lower-case names).
+type FeedItem struct {
+	DeliveryID string            `json:"delivery_id"`
+	EventID    string            `json:"event_id"`
+	EventType  string            `json:"event_type"`
+	Status     string            `json:"status"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// Feed is a page of the pull feed; NextCursor is where to resume.
+type Feed struct {
+	Data       []FeedItem `json:"data"`
+	NextCursor string     `json:"next_cursor"`
+}
+
 // EventDetail is an event with every delivery it caused, newest first.
 type EventDetail struct {
 	Event

@@ -80,12 +80,16 @@ func (s *Server) deliveryPayload(w http.ResponseWriter, r *http.Request) {
 // sentBody is the body sent for a delivery: the event's payload in its
 // endpoint's payload_format.
 func (s *Server) sentBody(r *http.Request, d *slotwire.Delivery) ([]byte, error) {
-	t := TenantFrom(r.Context())
-	p, err := s.cfg.Store.DeliveryPayload(r.Context(), t.ID, d.ID)
+	ep, err := s.cfg.Store.GetEndpoint(r.Context(), TenantFrom(r.Context()).ID, d.EndpointID)
 	if err != nil {
 		return nil, err
 	}
-	ep, err := s.cfg.Store.GetEndpoint(r.Context(), t.ID, d.EndpointID)
+	return s.bodyFor(r, ep, d)
+}
+
+// bodyFor is the body sent for a delivery to ep.
+func (s *Server) bodyFor(r *http.Request, ep *slotwire.Endpoint, d *slotwire.Delivery) ([]byte, error) {
+	p, err := s.cfg.Store.DeliveryPayload(r.Context(), ep.TenantID, d.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/endpoints/{id}/secret", s.endpointSecret)
 	s.HandleTenant("POST /v1/endpoints/{id}/secret/rotate", s.rotateSecret)
 	s.HandleTenant("GET /v1/endpoints/{id}/deliveries", s.listDeliveries)
+	s.HandleTenant("GET /v1/endpoints/{id}/feed", s.endpointFeed)
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 	s.HandleTenant("POST /v1/endpoints/{id}/verify", s.verifyEndpoint)
 	s.HandleTenant("POST /v1/endpoints/{id}/recover", s.recoverEndpoint)

@@ -148,16 +148,16 @@ func newRequest(ctx context.Context, j *store.Job, now time.Time) (*http.Request
 	req.Header.Set("User-Agent", "Slotwire/"+slotwire.Version)
 	req.Header.Set(signature.HeaderID, j.Delivery.EventID)
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	if err := sign(req.Header, &j.Endpoint, j.Delivery.EventID, now, body); err != nil {
+	if err := Sign(req.Header, &j.Endpoint, j.Delivery.EventID, now, body); err != nil {
 		return nil, err
 	}
 	return req, nil
 }
 
-// sign adds the signature of the endpoint's profile: Standard Webhooks by
+// Sign adds the signature of the endpoint's profile: Standard Webhooks by
 // default (both secrets during a rotation's grace), GitHub's or Stripe's
-// style in the endpoint's header, or none.
-func sign(h http.Header, e *slotwire.Endpoint, id string, now time.Time, body []byte) error {
+// style in the endpoint's header, or none. The pull feed signs with it too.
+func Sign(h http.Header, e *slotwire.Endpoint, id string, now time.Time, body []byte) error {
 	switch e.SignatureProfile {
 	case signature.ProfileNone:
 		return nil

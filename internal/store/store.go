@@ -125,6 +125,10 @@ type Log interface {
 	// created in [since, until) that has no replay yet, and returns how
 	// many it queued.
 	Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error)
+	// Feed returns, oldest first, an endpoint's deliveries after the
+	// delivery afterID ("" for the start) created before settled: the
+	// events the endpoint was sent, without replays or filtered ones.
+	Feed(ctx context.Context, tenantID, endpointID, afterID string, settled time.Time, limit int) ([]*slotwire.Delivery, error)
 }
 
 // Queue is the work queue: events enter it with their deliveries, which

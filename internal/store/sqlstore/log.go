@@ -173,6 +173,19 @@ func (db *DB) Recover(ctx context.Context, tenantID, endpointID string, since, u
 	return n, err
 }
 
+// Feed returns an endpoint's deliveries after afterID, oldest first (the
+// deliveries_endpoint index serves it).
+func (db *DB) Feed(ctx context.Context, tenantID, endpointID, afterID string, settled time.Time, limit int) ([]*slotwire.Delivery, error) {
+	rows, err := db.R.QueryContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries
+		WHERE tenant_id = ? AND endpoint_id = ? AND id > ? AND created_at < ?
+		AND (replay_of IS NULL OR replay_of = '') AND status <> 'filtered' ORDER BY id LIMIT ?`),
+		tenantID, endpointID, afterID, MS(settled), limitOf(limit))
+	if err != nil {
+		return nil, db.errf("feed", err)
+	}
+	return collect(rows, func(s Scanner) (*slotwire.Delivery, error) { return db.ScanDelivery(s) })
+}
+
 // ListAttempts returns a delivery's attempts, oldest first.
 func (db *DB) ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]*slotwire.Attempt, error) {
 	if _, err := db.GetDelivery(ctx, tenantID, deliveryID); err != nil {

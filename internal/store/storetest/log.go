@@ -131,5 +131,20 @@ func testDeliverySearch(t *testing.T, s store.Store) {
 	if err != nil || d.ReplayCount != 1 {
 		t.Fatalf("original = %+v, %v", d, err)
 	}
+	// The feed: a's three deliveries once each, oldest first, without the
+	// two replays; paged by cursor; the settle time holds back newer ones.
+	feed, err := s.Feed(ctx(), ten.ID, a.ID, "", t0.Add(6*time.Hour), 2)
+	must(t, err)
+	if len(feed) != 2 || feed[0].ID >= feed[1].ID || feed[0].ReplayOf != "" {
+		t.Fatalf("feed page 1 = %+v", feed)
+	}
+	more, err := s.Feed(ctx(), ten.ID, a.ID, feed[1].ID, t0.Add(6*time.Hour), 10)
+	must(t, err)
+	if len(more) != 1 || more[0].ReplayOf != "" {
+		t.Fatalf("feed page 2 = %+v", more)
+	}
+	if early, _ := s.Feed(ctx(), ten.ID, a.ID, "", t0.Add(time.Minute), 10); len(early) != 1 {
+		t.Fatalf("feed settled before t0+1m: %d, want 1", len(early))
+	}
 	_ = b
 }

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/signature"
+)
+
+// feedSettle keeps the newest deliveries out of the feed for a moment, so
+// a transaction that commits late (several nodes write at once) cannot
+// slip in behind a cursor a reader has already passed.
+const feedSettle = 2 * time.Second
+
+// FeedItem is one event as the endpoint was sent it: the exact body and
+// the signature headers, signed now with the endpoint's current secret.
+type FeedItem struct {
+	DeliveryID string            `json:"delivery_id"`
+	EventID    string            `json:"event_id"`
+	EventType  string            `json:"event_type"`
+	Status     string            `json:"status"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// Feed is a page of the pull feed; NextCursor is where to resume (the
+// after given when nothing new arrived).
+type Feed struct {
+	Data       []FeedItem `json:"data"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+// endpointFeed is GET /v1/endpoints/{id}/feed: the pull twin of push, for
+// receivers that were offline past the retry window.
+func (s *Server) endpointFeed(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	err := checkParams(q, "after", "limit")
+	var e *slotwire.Endpoint
+	if err == nil {
+		e, err = s.scopedEndpoint(r, "read this endpoint's feed")
+	}
+	limit := 100
+	if err == nil && q.Get("limit") != "" {
+		if limit, err = strconv.Atoi(q.Get("limit")); err != nil || limit < 1 || limit > 100 {
+			err = errorf(slotwire.ECodeInvalid, "limit must be a whole number from 1 to 100")
+		}
+	}
+	now := s.cfg.Now().UTC()
+	var ds []*slotwire.Delivery
+	if err == nil {
+		ds, err = s.cfg.Store.Feed(r.Context(), e.TenantID, e.ID, q.Get("after"), now.Add(-feedSettle), limit)
+	}
+	out := Feed{Data: make([]FeedItem, 0, len(ds)), NextCursor: q.Get("after")}
+	for _, d := range ds {
+		var it FeedItem
+		if it, err = s.feedItem(r, e, d, now); err != nil {
+			break
+		}
+		out.Data, out.NextCursor = append(out.Data, it), d.ID
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) feedItem(r *http.Request, e *slotwire.Endpoint, d *slotwire.Delivery, now time.Time) (FeedItem, error) {
+	body, err := s.bodyFor(r, e, d)
+	if err != nil {
+		return FeedItem{}, err
+	}
+	h := http.Header{}
+	h.Set(signature.HeaderID, d.EventID)
+	h.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	if err := dispatch.Sign(h, e, d.EventID, now, body); err != nil {
+		return FeedItem{}, err
+	}
+	it := FeedItem{DeliveryID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
+		CreatedAt: d.CreatedAt, Headers: map[string]string{}, Body: string(body)}
+	for k := range h {
+		it.Headers[strings.ToLower(k)] = h.Get(k)
+	}
+	return it, nil
+}
