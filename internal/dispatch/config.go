@@ -53,6 +53,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// OnTransition is told when an endpoint is disabled or recovers.
 	OnTransition func(store.EndpointTransition)
+	// Observe, when set, is told every attempt's outcome and how long it
+	// took (metrics count with it). It must not block.
+	Observe func(o store.Outcome, took time.Duration)
 	// OutcomeBuffer is how many finished requests may wait for the
 	// recorder (default 8192).
 	OutcomeBuffer int

@@ -291,6 +291,9 @@ func (d *Dispatcher) retire(l *lane, force bool) bool {
 }
 
 // laneCount is how many lanes share the node's bounds.
+// InFlight is how many requests this node is sending now.
+func (d *Dispatcher) InFlight() int { return len(d.global) }
+
 func (d *Dispatcher) laneCount() int { return max(1, int(d.nlanes.Load())) }
 
 // transition reacts to an endpoint disabled, deleted (a REST hook) or

@@ -59,6 +59,9 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 	case j.Endpoint.Ordering == slotwire.OrderingKey:
 		recorded = l.keyRecorded
 	}
+	if d.cfg.Observe != nil {
+		d.cfg.Observe(o, took)
+	}
 	d.completer.Add(o, recorded)
 	l.sent(took, fifo)
 }

@@ -34,6 +34,9 @@ type Config struct {
 	Now               func() time.Time
 	IdempotencyWindow time.Duration // default 24h
 	MaxBatch          int           // default 512
+	// OnStored, when set, is told how many new events each commit stored
+	// (duplicates not counted); metrics count with it.
+	OnStored func(n int)
 }
 
 // Ingester gathers events into group commits.
@@ -255,6 +258,7 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	}
 	res.Fulfil(jobs)
 	in.wake(pendingEndpoints(b.Items))
+	in.counted(b.Items)
 	for _, r := range reqs {
 		r.done <- nil
 	}
@@ -406,4 +410,18 @@ func (in *Ingester) wake(ids []string) {
 			in.cfg.Logger.Warn("notify work", "err", err)
 		}
 	}
+}
+
+// counted tells OnStored how many of the items were stored.
+func (in *Ingester) counted(items []*store.IngestItem) {
+	if in.cfg.OnStored == nil {
+		return
+	}
+	n := 0
+	for _, it := range items {
+		if !it.Duplicate {
+			n++
+		}
+	}
+	in.cfg.OnStored(n)
 }

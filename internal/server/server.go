@@ -21,6 +21,7 @@ import (
 	"github.com/slotwire/slotwire/internal/dispatch"
 	"github.com/slotwire/slotwire/internal/httpmw"
 	"github.com/slotwire/slotwire/internal/ingest"
+	"github.com/slotwire/slotwire/internal/metrics"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/scopes"
@@ -38,9 +39,12 @@ const (
 
 // Config of a node. Zero values take the documented defaults.
 type Config struct {
-	Addr       string // default 127.0.0.1:8080; ":0" picks a port
-	DB         string // SQLite path (default ./slotwire.db) or postgres:// URL
-	AdminToken string
+	Addr string // default 127.0.0.1:8080; ":0" picks a port
+	// MetricsAddr, when set, serves GET /metrics (Prometheus text format)
+	// on its own listener, so operators can bind it privately.
+	MetricsAddr string
+	DB          string // SQLite path (default ./slotwire.db) or postgres:// URL
+	AdminToken  string
 	// AllowPrivateEndpoints lets endpoints reach loopback and private
 	// addresses.
 	AllowPrivateEndpoints bool
@@ -87,6 +91,10 @@ type Node struct {
 
 	ln   net.Listener
 	http *http.Server
+	// Metrics of this node, served on Config.MetricsAddr.
+	Metrics     *metrics.Metrics
+	metricsHTTP *http.Server
+	metricsLn   net.Listener
 	// Validators added by extensions for catalog event types.
 	validators []api.EventValidator
 	// Samplers added by extensions give event type examples.
@@ -164,6 +172,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("start dispatcher: %w", err)
 		}
 	}
+	if err := n.serveMetrics(); err != nil {
+		n.stopServices()
+		return nil, err
+	}
 	if cfg.Role != RoleWorker {
 		if err := n.serveHTTP(); err != nil {
 			n.stopServices()
@@ -202,17 +214,19 @@ func withDefaults(cfg Config) (Config, error) {
 // build makes the services of the node's role on its store.
 func (n *Node) build() {
 	cfg, st := n.Config, n.Store
+	n.Metrics = metrics.New(metrics.Sources{Backlog: st.Backlog, InFlight: n.inFlight, Logger: cfg.Logger, Now: time.Now})
 	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateEndpoints}
 	if cfg.Role != RoleAPI {
 		dc := cfg.Delivery
 		dc.Store, dc.Logger, dc.Guard, dc.Owner = st, cfg.Logger.With("component", "dispatch"), guard, cfg.NodeID
 		dc.OnTransition = n.emitTransition
+		dc.Observe = n.Metrics.Observe
 		// Several nodes may share a PostgreSQL database: bound endpoints
 		// across all of them.
 		dc.SharedLimits = dc.SharedLimits || st.Capabilities().MultiNode
 		n.Dispatcher = dispatch.New(dc)
 	}
-	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest")}
+	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest"), OnStored: n.Metrics.Ingested}
 	ic.Dispatcher = n.Dispatcher // nil on API-only nodes: ingest notifies the workers through the store
 	n.Ingester = ingest.New(ic)
 	n.Scopes = scopes.New()
@@ -245,6 +259,40 @@ func (n *Node) serveHTTP() error {
 		}
 	}()
 	return nil
+}
+
+func (n *Node) inFlight() int {
+	if n.Dispatcher == nil {
+		return 0
+	}
+	return n.Dispatcher.InFlight()
+}
+
+// serveMetrics serves GET /metrics on Config.MetricsAddr, when set.
+func (n *Node) serveMetrics() error {
+	if n.Config.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (metrics): %w", n.Config.MetricsAddr, err)
+	}
+	n.metricsLn = ln
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.Metrics.Handler())
+	n.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(n.Config.Logger.Handler(), slog.LevelWarn)}
+	go func() { _ = n.metricsHTTP.Serve(ln) }()
+	n.Config.Logger.Info("metrics listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// MetricsAddr is the address /metrics is served on ("" when off).
+func (n *Node) MetricsAddr() string {
+	if n.metricsLn == nil {
+		return ""
+	}
+	return n.metricsLn.Addr().String()
 }
 
 // Addr is the address the API listens on ("" for worker nodes).
@@ -326,6 +374,9 @@ func (n *Node) Close() error {
 }
 
 func (n *Node) stopServices() {
+	if n.metricsHTTP != nil {
+		_ = n.metricsHTTP.Close()
+	}
 	for i := len(n.stoppers) - 1; i >= 0; i-- {
 		n.stoppers[i]()
 	}

@@ -134,6 +134,9 @@ type Log interface {
 // Queue is the work queue: events enter it with their deliveries, which
 // are claimed under a lease, completed or released.
 type Queue interface {
+	// Backlog reports the deliveries waiting to be sent (pending, due or
+	// not) and when the oldest of them was created.
+	Backlog(ctx context.Context) (Backlog, error)
 	// Ingest stores a batch of events and their deliveries (one per
 	// target the caller chose) in one transaction (group commit) and fills
 	// in each item's results. It calls nothing back: the batch is plain
@@ -377,4 +380,12 @@ func (e *SchemaError) Error() string {
 		return fmt.Sprintf("%s version %d is newer than this binary supports (%d): upgrade slotwire", what, e.Have, e.Want)
 	}
 	return fmt.Sprintf("%s version %d is older than this binary expects (%d): run `slotwire migrate`", what, e.Have, e.Want)
+}
+
+// Backlog is the work queue's size (metrics show it).
+type Backlog struct {
+	Pending int
+	// Oldest is the creation time of the oldest pending delivery (zero
+	// when none is).
+	Oldest time.Time
 }
