@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -62,8 +63,28 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 	if d.cfg.Observe != nil {
 		d.cfg.Observe(o, took)
 	}
+	d.logAttempt(j, o, took)
 	d.completer.Add(o, recorded)
 	l.sent(took, fifo)
+}
+
+// logAttempt writes one line per attempt (debug; a delivery that failed
+// for good warns), with the ids an operator searches by. Never the URL or
+// headers: they may hold credentials.
+func (d *Dispatcher) logAttempt(j *store.Job, o store.Outcome, took time.Duration) {
+	level := slog.LevelDebug
+	if o.Status == slotwire.StatusFailed {
+		level = slog.LevelWarn
+	}
+	if !d.log.Enabled(d.sendCtx, level) {
+		return
+	}
+	d.log.LogAttrs(d.sendCtx, level, "delivery attempt", slog.String("tenant", j.Delivery.TenantID),
+		slog.String("endpoint", j.Delivery.EndpointID), slog.String("delivery", j.Delivery.ID),
+		slog.String("event", j.Delivery.EventID), slog.String("event_type", j.Delivery.EventType),
+		slog.Int("attempt", o.Attempt.Number), slog.String("outcome", o.Status),
+		slog.Int("status_code", o.Attempt.StatusCode), slog.Int64("ms", took.Milliseconds()),
+		slog.String("error", o.Attempt.Error))
 }
 
 // attempt makes one signed request and decides what follows it; an
