@@ -287,6 +287,16 @@ func (c *Client) Feed(ctx context.Context, endpointID, after string, limit int) 
 	return &f, err
 }
 
+// CreateFeedToken gives the endpoint a new read token for its feed only
+// (shown once; the previous one stops working). Use it as a Client's Token.
+func (c *Client) CreateFeedToken(ctx context.Context, endpointID string) (string, error) {
+	var out struct {
+		Token string `json:"feed_token"`
+	}
+	err := c.Do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(endpointID)+"/feed-token", nil, &out)
+	return out.Token, err
+}
+
 // Recover replays, once each and in order, the endpoint's failed
 // deliveries created in [since, until) (a zero until means now) and
 // returns how many were queued.

@@ -48,14 +48,14 @@ func readFile(t *testing.T, path string) string {
 func codeRoutes(t *testing.T) map[string]string {
 	t.Helper()
 	src := readFile(t, filepath.Join("..", "internal", "api", "routes.go"))
-	re := regexp.MustCompile(`(HandleAdmin|HandleTenant|handlePublish|HandleFunc|Handle)\(\s*"([A-Z]+) (/[^"]*)"`)
+	re := regexp.MustCompile(`(HandleAdmin|HandleTenant|handlePublish|handleFeed|HandleFunc|Handle)\(\s*"([A-Z]+) (/[^"]*)"`)
 	out := map[string]string{}
 	for _, m := range re.FindAllStringSubmatch(src, -1) {
 		auth := authNone
 		switch m[1] {
 		case "HandleAdmin":
 			auth = authAdmin
-		case "HandleTenant", "handlePublish":
+		case "HandleTenant", "handlePublish", "handleFeed":
 			auth = authTenant
 		}
 		out[m[2]+" "+m[3]] = auth

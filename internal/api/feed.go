@@ -8,6 +8,8 @@ import (
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/httpx"
+	"github.com/slotwire/slotwire/internal/scopes"
 	"github.com/slotwire/slotwire/signature"
 )
 
@@ -87,4 +89,64 @@ func (s *Server) feedItem(r *http.Request, e *slotwire.Endpoint, d *slotwire.Del
 		it.Headers[strings.ToLower(k)] = h.Get(k)
 	}
 	return it, nil
+}
+
+// feedTokenPrefix marks a per-endpoint feed token.
+const feedTokenPrefix = "ft_"
+
+// createFeedToken is POST /v1/endpoints/{id}/feed-token: a new read token
+// for the endpoint's feed only, shown once; the previous one stops working.
+func (s *Server) createFeedToken(w http.ResponseWriter, r *http.Request) {
+	e, err := s.scopedEndpoint(r, "give this endpoint a feed token")
+	token := feedTokenPrefix + strings.TrimPrefix(GenerateAPIKey(), "sk_")
+	if err == nil {
+		err = s.cfg.Store.SetFeedToken(r.Context(), e.TenantID, e.ID, HashKey(token))
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]string{"feed_token": token})
+}
+
+// deleteFeedToken is DELETE /v1/endpoints/{id}/feed-token.
+func (s *Server) deleteFeedToken(w http.ResponseWriter, r *http.Request) {
+	e, err := s.scopedEndpoint(r, "remove this endpoint's feed token")
+	if err == nil {
+		err = s.cfg.Store.SetFeedToken(r.Context(), e.TenantID, e.ID, "")
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// feedAuth lets the feed route take either a tenant API key (with its
+// scopes) or the endpoint's own feed token, which opens nothing else.
+func (s *Server) feedAuth(h http.HandlerFunc) http.Handler {
+	withKey := s.requireTenant(h, false)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := bearer(r)
+		if !strings.HasPrefix(token, feedTokenPrefix) {
+			withKey.ServeHTTP(w, r)
+			return
+		}
+		tenantID, endpointID, err := s.cfg.Store.FeedTokenEndpoint(r.Context(), HashKey(token))
+		var t *slotwire.Tenant
+		if err == nil && endpointID == r.PathValue("id") {
+			t, err = s.cfg.Store.GetTenant(r.Context(), tenantID)
+		}
+		switch {
+		case slotwire.ErrorCode(err) == slotwire.ECodeNotFound || (err == nil && t == nil):
+			WriteError(w, errorf(slotwire.ECodeUnauthorized, "feed token is not valid for this endpoint"))
+		case err != nil:
+			s.internal(w, r, err)
+		default:
+			// The token reads this one endpoint's feed: inside this route it
+			// holds every scope of the endpoint.
+			k := &slotwire.APIKey{ID: "feed_token", TenantID: t.ID, Scopes: []string{scopes.Admin}}
+			h(w, r.WithContext(httpx.WithKey(httpx.WithTenant(r.Context(), t), k)))
+		}
+	})
 }

@@ -197,6 +197,12 @@ func (s *Server) handlePublish(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, s.requireTenant(h, true))
 }
 
+// handleFeed registers a route that takes a tenant key or the endpoint's
+// feed token (feedAuth).
+func (s *Server) handleFeed(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.feedAuth(h))
+}
+
 // HandleAdmin registers a route that needs the admin token.
 func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, s.requireAdmin(h))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,6 +219,29 @@ func TestEndpointFeed(t *testing.T) {
 	if err := c.Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed?after="+rest.NextCursor, nil, &none); err != nil || len(none.Data) != 0 || none.NextCursor != rest.NextCursor {
 		t.Fatalf("caught up = %+v, %v", none, err)
 	}
+	// A feed token reads this endpoint's feed and nothing else; a new
+	// token or DELETE ends the old one.
+	other := endpoint(t, c, rc.URL+"/other", "visit.*")
+	tok, err := c.CreateFeedToken(ctx, ep)
+	if err != nil || !strings.HasPrefix(tok, "ft_") {
+		t.Fatalf("feed token = %q, %v", tok, err)
+	}
+	reader := client.New(e.node.URL(), tok)
+	if f, err := reader.Feed(ctx, ep, "", 0); err != nil || len(f.Data) != 3 {
+		t.Fatalf("feed with its token = %+v, %v", f, err)
+	}
+	apiErr(t, reader.Do(ctx, "GET", "/v1/endpoints/"+other+"/feed", nil, nil), 401, "unauthorized")
+	apiErr(t, reader.Do(ctx, "GET", "/v1/endpoints/"+ep, nil, nil), 401, "unauthorized")
+	apiErr(t, reader.Do(ctx, "GET", "/v1/endpoints/"+ep+"/deliveries", nil, nil), 401, "unauthorized")
+	tok2, _ := c.CreateFeedToken(ctx, ep)
+	apiErr(t, reader.Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed", nil, nil), 401, "unauthorized")
+	if _, err := client.New(e.node.URL(), tok2).Feed(ctx, ep, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "DELETE", "/v1/endpoints/"+ep+"/feed-token", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	apiErr(t, client.New(e.node.URL(), tok2).Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed", nil, nil), 401, "unauthorized")
 	apiErr(t, c.Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed?limit=0", nil, nil), 400, "invalid_request")
 	apiErr(t, c.Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed?cursor=x", nil, nil), 400, "invalid_request")
 }

@@ -63,6 +63,11 @@ type Tenants interface {
 
 // Endpoints is the endpoint half of the configuration store.
 type Endpoints interface {
+	// SetFeedToken stores the hash of an endpoint's feed token ("" removes
+	// it); not found when the tenant has no such endpoint.
+	SetFeedToken(ctx context.Context, tenantID, endpointID, hash string) error
+	// FeedTokenEndpoint finds the endpoint whose feed token has this hash.
+	FeedTokenEndpoint(ctx context.Context, hash string) (tenantID, endpointID string, err error)
 	CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error
 	GetEndpoint(ctx context.Context, tenantID, id string) (*slotwire.Endpoint, error)
 	// ListEndpoints returns a tenant's endpoints newest first.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -147,4 +148,26 @@ func testDeliverySearch(t *testing.T, s store.Store) {
 		t.Fatalf("feed settled before t0+1m: %d, want 1", len(early))
 	}
 	_ = b
+}
+
+// testFeedTokens: a feed token names one endpoint, only within its tenant;
+// a new one replaces it; "" removes it.
+func testFeedTokens(t *testing.T, s store.Store) {
+	ten, other := newTenant(t, s, "Acme"), newTenant(t, s, "Other")
+	a := newEndpoint(t, s, ten, "*")
+	must(t, s.SetFeedToken(ctx(), ten.ID, a.ID, "h1"))
+	if tid, eid, err := s.FeedTokenEndpoint(ctx(), "h1"); err != nil || tid != ten.ID || eid != a.ID {
+		t.Fatalf("h1 = %s %s %v", tid, eid, err)
+	}
+	if err := s.SetFeedToken(ctx(), other.ID, a.ID, "h2"); !errors.Is(err, slotwire.ErrNotFound) {
+		t.Fatalf("another tenant's endpoint: %v", err)
+	}
+	must(t, s.SetFeedToken(ctx(), ten.ID, a.ID, "h3"))
+	if _, _, err := s.FeedTokenEndpoint(ctx(), "h1"); !errors.Is(err, slotwire.ErrNotFound) {
+		t.Fatalf("replaced token still found: %v", err)
+	}
+	must(t, s.SetFeedToken(ctx(), ten.ID, a.ID, ""))
+	if _, _, err := s.FeedTokenEndpoint(ctx(), "h3"); !errors.Is(err, slotwire.ErrNotFound) {
+		t.Fatalf("removed token still found: %v", err)
+	}
 }

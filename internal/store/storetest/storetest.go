@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"EndpointHealth", testEndpointHealth},
 		{"DeliveryLog", testDeliveryLog},
 		{"DeliverySearch", testDeliverySearch},
+		{"FeedTokens", testFeedTokens},
 		{"DeleteEndpointCascades", testDeleteEndpoint},
 		{"Slots", testSlots},
 		{"WriteEmits", testWriteEmits},
