@@ -34,39 +34,77 @@ func (db *DB) GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Even
 	return &e, nil
 }
 
-// ListDeliveries lists an endpoint's deliveries, newest first.
+// ListDeliveries lists deliveries by the filter, newest first.
 func (db *DB) ListDeliveries(ctx context.Context, tenantID string, f store.DeliveryFilter) ([]*slotwire.Delivery, error) {
-	q := `SELECT ` + DeliveryCols + ` FROM deliveries WHERE tenant_id = ?`
-	args := []any{tenantID}
-	add := func(cond string, v ...any) { q += ` AND ` + cond; args = append(args, v...) }
-	for _, c := range []struct{ col, v string }{{"endpoint_id", f.EndpointID}, {"event_id", f.EventID}} {
-		if c.v != "" {
-			add(c.col+` = ?`, c.v)
-		}
-	}
+	w := newWhere(`SELECT `+DeliveryCols+` FROM deliveries`, tenantID)
+	w.eq("endpoint_id", f.EndpointID)
+	w.eq("event_id", f.EventID)
 	switch f.Status {
 	case "":
 	case store.StatusRetrying:
-		add(`status = 'pending' AND attempts > 0`)
+		w.add(`status = 'pending' AND attempts > 0`)
 	default:
-		add(`status = ?`, f.Status)
+		w.add(`status = ?`, f.Status)
 	}
 	if cond, ok := statusClasses[f.StatusClass]; ok {
-		add(cond)
+		w.add(cond)
 	}
-	if f.EventType != "" {
-		add(typeCond("event_type", f.EventType), typeArgs(f.EventType)...)
-	}
-	addWindow(add, f.Since, f.Until)
-	if f.Before != "" {
-		add(`id < ?`, f.Before)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	rows, err := db.R.QueryContext(ctx, db.q(q), append(args, limitOf(f.Limit))...)
+	w.typ("event_type", f.EventType)
+	w.window(f.Since, f.Until)
+	q, args := w.newestFirst(f.Page)
+	rows, err := db.R.QueryContext(ctx, db.q(q), args...)
 	if err != nil {
 		return nil, db.errf("list deliveries", err)
 	}
 	return collect(rows, func(s Scanner) (*slotwire.Delivery, error) { return db.ScanDelivery(s) })
+}
+
+// where builds a tenant's filtered listing, one condition at a time.
+type where struct {
+	q    string
+	args []any
+}
+
+func newWhere(sel, tenantID string) *where {
+	return &where{q: sel + ` WHERE tenant_id = ?`, args: []any{tenantID}}
+}
+
+func (w *where) add(cond string, v ...any) { w.q += ` AND ` + cond; w.args = append(w.args, v...) }
+
+// eq adds col = v when v is set.
+func (w *where) eq(col, v string) {
+	if v != "" {
+		w.add(col+` = ?`, v)
+	}
+}
+
+// typ matches a type column against a type, or a prefix pattern
+// ("appointment.*": every type starting "appointment."), when t is set.
+func (w *where) typ(col, t string) {
+	if p, ok := strings.CutSuffix(t, ".*"); ok {
+		w.add(`substr(`+col+`, 1, ?) = ?`, len(p)+1, p+".")
+	} else {
+		w.eq(col, t)
+	}
+}
+
+// window adds created_at bounds.
+func (w *where) window(since, until time.Time) {
+	if !since.IsZero() {
+		w.add(`created_at >= ?`, MS(since))
+	}
+	if !until.IsZero() {
+		w.add(`created_at < ?`, MS(until))
+	}
+}
+
+// newestFirst ends the query with the page: ids before the cursor, newest
+// first, at most the limit.
+func (w *where) newestFirst(p store.Page) (string, []any) {
+	if p.Before != "" {
+		w.add(`id < ?`, p.Before)
+	}
+	return w.q + ` ORDER BY id DESC LIMIT ?`, append(w.args, limitOf(p.Limit))
 }
 
 // statusClasses are the conditions of DeliveryFilter.StatusClass.
@@ -77,47 +115,13 @@ var statusClasses = map[string]string{
 	"network": `last_status_code = 0 AND attempts > 0`,
 }
 
-// typeCond matches a type column against a type, or a prefix pattern
-// ("appointment.*": every type starting "appointment."), with the
-// arguments typeArgs gives.
-func typeCond(col, t string) string {
-	if strings.HasSuffix(t, ".*") {
-		return `substr(` + col + `, 1, ?) = ?`
-	}
-	return col + ` = ?`
-}
-
-func typeArgs(t string) []any {
-	if p, ok := strings.CutSuffix(t, ".*"); ok {
-		return []any{len(p) + 1, p + "."}
-	}
-	return []any{t}
-}
-
-// addWindow adds created_at bounds.
-func addWindow(add func(string, ...any), since, until time.Time) {
-	if !since.IsZero() {
-		add(`created_at >= ?`, MS(since))
-	}
-	if !until.IsZero() {
-		add(`created_at < ?`, MS(until))
-	}
-}
-
 // ListEvents returns a tenant's events, newest first, without their data.
 func (db *DB) ListEvents(ctx context.Context, tenantID string, f store.EventFilter) ([]*slotwire.Event, error) {
-	q := `SELECT id, type, idempotency_key, ordering_key, created_at FROM events WHERE tenant_id = ?`
-	args := []any{tenantID}
-	add := func(cond string, v ...any) { q += ` AND ` + cond; args = append(args, v...) }
-	if f.Type != "" {
-		add(typeCond("type", f.Type), typeArgs(f.Type)...)
-	}
-	addWindow(add, f.Since, f.Until)
-	if f.Before != "" {
-		add(`id < ?`, f.Before)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	rows, err := db.R.QueryContext(ctx, db.q(q), append(args, limitOf(f.Limit))...)
+	w := newWhere(`SELECT id, type, idempotency_key, ordering_key, created_at FROM events`, tenantID)
+	w.typ("type", f.Type)
+	w.window(f.Since, f.Until)
+	q, args := w.newestFirst(f.Page)
+	rows, err := db.R.QueryContext(ctx, db.q(q), args...)
 	if err != nil {
 		return nil, db.errf("list events", err)
 	}
