@@ -432,6 +432,10 @@ type Attempt struct {
 	DurationMS   int64     `json:"duration_ms"`
 	ResponseBody string    `json:"response_body,omitempty"`
 	Error        string    `json:"error,omitempty"`
+	// RequestHeaders are the headers sent, secrets masked; ResponseHeaders
+	// those received (each at most MaxHeaderText bytes).
+	RequestHeaders  HeaderText `json:"request_headers,omitempty"`
+	ResponseHeaders HeaderText `json:"response_headers,omitempty"`
 }
 
 // TestEventType is the type of the event POST /v1/endpoints/{id}/test sends.

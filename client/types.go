@@ -261,6 +261,10 @@ type Attempt struct {
 	DurationMS   int64     `json:"duration_ms"`
 	ResponseBody string    `json:"response_body,omitempty"`
 	Error        string    `json:"error,omitempty"`
+	// RequestHeaders were sent (secrets masked as "[masked]");
+	// ResponseHeaders were received.
+	RequestHeaders  map[string]string `json:"request_headers,omitempty"`
+	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
 }
 
 // DeliveryDetail is a delivery with its attempts, oldest first.

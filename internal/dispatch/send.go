@@ -17,7 +17,6 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/jq"
 	"github.com/slotwire/slotwire/internal/netguard"
-	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/shape"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/signature"
@@ -95,14 +94,15 @@ func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
 		return o
 	}
 	now := d.cfg.Now()
-	res, body := d.post(ctx, j, now)
-	dec := d.policy.Decide(j.Delivery.Attempts+1, res)
+	x := d.sender.post(ctx, j, now)
+	dec := d.policy.Decide(j.Delivery.Attempts+1, x.res)
 	o := store.Outcome{
 		DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Owner: d.cfg.Owner,
 		Status: dec.Status, DisableReason: dec.DisableReason,
 		Attempt: slotwire.Attempt{
 			At: now, DurationMS: d.cfg.Now().Sub(now).Milliseconds(),
-			StatusCode: res.StatusCode, ResponseBody: body, Error: dec.Error,
+			StatusCode: x.res.StatusCode, ResponseBody: x.body, Error: dec.Error,
+			RequestHeaders: x.sent, ResponseHeaders: x.got,
 		},
 	}
 	if dec.Status == slotwire.StatusPending {
@@ -144,12 +144,6 @@ func (d *Dispatcher) applyJQ(ctx context.Context, j **store.Job) (store.Outcome,
 		*j = &cp
 	}
 	return store.Outcome{}, false
-}
-
-// post sends the job's payload, signed, and returns the answer and the
-// start of its body.
-func (d *Dispatcher) post(ctx context.Context, j *store.Job, now time.Time) (retrypolicy.Result, string) {
-	return d.sender.post(ctx, j, now)
 }
 
 // bodyBufs hold the kept start of a response body while it is read.

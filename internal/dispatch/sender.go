@@ -18,6 +18,7 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/signature"
 )
 
 // sender makes the requests of endpoints: the node's guarded client, a
@@ -48,24 +49,32 @@ func newSender(cfg *Config) *sender {
 	return &sender{base: newClient(cfg), timeout: cfg.Timeout, clients: map[string]keyedClient{}, tokens: map[string]token{}}
 }
 
-// post sends j's payload, signed and authenticated, within the timeout,
-// and returns the answer and the start of its body. With OAuth 2.0 a 401
-// fetches a new token and sends once more.
-func (s *sender) post(ctx context.Context, j *store.Job, now time.Time) (retrypolicy.Result, string) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	res, body := s.try(ctx, j, now)
-	if res.StatusCode == http.StatusUnauthorized && j.Endpoint.Auth != nil && j.Endpoint.Auth.Type == slotwire.AuthOAuth2 {
-		s.dropToken(j.Endpoint.ID)
-		res, body = s.try(ctx, j, now)
-	}
-	if res.Err != nil && ctx.Err() == context.DeadlineExceeded {
-		res.Err = fmt.Errorf("timeout after %s: %w", s.timeout, context.DeadlineExceeded)
-	}
-	return res, body
+// exchange is what one request sent and got: the answer (or error), the
+// start of its body, and the headers both ways (secrets masked).
+type exchange struct {
+	res       retrypolicy.Result
+	body      string
+	sent, got slotwire.HeaderText
 }
 
-func (s *sender) try(ctx context.Context, j *store.Job, now time.Time) (retrypolicy.Result, string) {
+// post sends j's payload, signed and authenticated, within the timeout,
+// and returns the exchange. With OAuth 2.0 a 401 fetches a new token and
+// sends once more.
+func (s *sender) post(ctx context.Context, j *store.Job, now time.Time) exchange {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	x := s.try(ctx, j, now)
+	if x.res.StatusCode == http.StatusUnauthorized && j.Endpoint.Auth != nil && j.Endpoint.Auth.Type == slotwire.AuthOAuth2 {
+		s.dropToken(j.Endpoint.ID)
+		x = s.try(ctx, j, now)
+	}
+	if x.res.Err != nil && ctx.Err() == context.DeadlineExceeded {
+		x.res.Err = fmt.Errorf("timeout after %s: %w", s.timeout, context.DeadlineExceeded)
+	}
+	return x
+}
+
+func (s *sender) try(ctx context.Context, j *store.Job, now time.Time) exchange {
 	req, err := newRequest(ctx, j, now)
 	if err == nil {
 		err = s.authenticate(ctx, req, &j.Endpoint)
@@ -75,11 +84,12 @@ func (s *sender) try(ctx context.Context, j *store.Job, now time.Time) (retrypol
 		client, err = s.client(&j.Endpoint)
 	}
 	if err != nil {
-		return retrypolicy.Result{Err: err}, ""
+		return exchange{res: retrypolicy.Result{Err: err}}
 	}
+	sent := slotwire.FormatHeaders(req.Header, secretHeader(&j.Endpoint))
 	resp, err := client.Do(req)
 	if err != nil {
-		return retrypolicy.Result{Err: tenantSafe(err)}, ""
+		return exchange{res: retrypolicy.Result{Err: tenantSafe(err)}, sent: sent}
 	}
 	defer resp.Body.Close()
 	bp := bodyBufs.Get().(*[]byte)
@@ -87,10 +97,39 @@ func (s *sender) try(ctx context.Context, j *store.Job, now time.Time) (retrypol
 	body := validUTF8((*bp)[:n]) // a copy: the buffer goes back to the pool
 	bodyBufs.Put(bp)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	return retrypolicy.Result{
+	return exchange{res: retrypolicy.Result{
 		StatusCode: resp.StatusCode,
 		RetryAfter: retrypolicy.ParseRetryAfter(resp.Header.Get("Retry-After"), now),
-	}, body
+	}, body: body, sent: sent, got: slotwire.FormatHeaders(resp.Header, nil)}
+}
+
+var canonicalSignature = http.CanonicalHeaderKey(signature.HeaderSignature)
+
+// secretHeader tells which request headers of e are kept masked: the
+// signature, Authorization, and every header of the endpoint's own (they
+// are stored sealed, as secrets).
+func secretHeader(e *slotwire.Endpoint) func(string) bool {
+	return func(name string) bool {
+		switch name {
+		case "Authorization", canonicalSignature:
+			return true
+		}
+		if e.SignatureHeader != "" && http.CanonicalHeaderKey(e.SignatureHeader) == name {
+			return true
+		}
+		switch e.SignatureProfile {
+		case signature.ProfileHexHMAC, signature.ProfileTimestamped:
+			if name == "X-Signature-256" || name == "X-Signature" {
+				return true
+			}
+		}
+		for k := range e.Headers {
+			if http.CanonicalHeaderKey(k) == name {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // authenticate adds the endpoint's outgoing auth to req.

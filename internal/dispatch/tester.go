@@ -58,7 +58,8 @@ func (t *Tester) send(ctx context.Context, ep *slotwire.Endpoint, typ string, da
 		Data: data, CreatedAt: now}
 	j := &store.Job{Endpoint: *ep, Payload: ev.BuildPayload(), Delivery: slotwire.Delivery{EventID: ev.ID}}
 	began := time.Now()
-	res, body := t.sender.post(ctx, j, now)
+	x := t.sender.post(ctx, j, now)
+	res, body := x.res, x.body
 	out := slotwire.TestResult{EventID: ev.ID, StatusCode: res.StatusCode, LatencyMS: time.Since(began).Milliseconds(), Body: body,
 		Succeeded: res.Err == nil && res.StatusCode >= 200 && res.StatusCode < 300}
 	if res.Err != nil {

@@ -162,6 +162,19 @@ func TestDeliveryIsSigned(t *testing.T) {
 		det, err := c.GetDelivery(ctx, d.ID)
 		return err == nil && det.Status == slotwire.StatusSucceeded && len(det.AttemptLog) == 1 && det.AttemptLog[0].StatusCode == 200
 	})
+	// The raw exchange: headers sent, secrets masked, and headers received.
+	det, _ := c.GetDelivery(ctx, d.ID)
+	sent := det.AttemptLog[0].RequestHeaders
+	if sent["Webhook-Id"] != id || sent["Authorization"] != slotwire.Masked || sent["Webhook-Signature"] != slotwire.Masked ||
+		sent["Content-Type"] != "application/json" || sent["Webhook-Timestamp"] != h.Get("webhook-timestamp") {
+		t.Fatalf("request headers = %v", sent)
+	}
+	if raw, _ := json.Marshal(det); bytes.Contains(raw, []byte("erp-token")) || bytes.Contains(raw, []byte(h.Get("webhook-signature"))) {
+		t.Fatalf("a secret is in the delivery's log: %s", raw)
+	}
+	if got := det.AttemptLog[0].ResponseHeaders; got["Content-Length"] == "" {
+		t.Fatalf("response headers = %v", got)
+	}
 	ev, err := c.GetEvent(ctx, id)
 	if err != nil || ev.Type != "appointment.created" {
 		t.Fatalf("event = %+v, %v", ev, err)
@@ -185,6 +198,8 @@ func TestRetriesUntilSuccess(t *testing.T) {
 	c := e.tenant("Acme")
 	rc := receiver.New(func(n int, w http.ResponseWriter, r *http.Request) {
 		if n <= 2 {
+			w.Header().Add("X-Receiver", "r1")
+			w.Header().Add("X-Receiver", "r2")
 			w.WriteHeader(http.StatusInternalServerError)
 			w.Write([]byte("database down"))
 			return
@@ -208,7 +223,8 @@ func TestRetriesUntilSuccess(t *testing.T) {
 		t.Fatalf("delivery = %+v", d)
 	}
 	a := d.AttemptLog
-	if a[0].StatusCode != 500 || a[0].ResponseBody != "database down" || a[0].Error != "HTTP 500" || a[1].StatusCode != 500 || a[2].StatusCode != 204 || a[2].Number != 3 {
+	if a[0].StatusCode != 500 || a[0].ResponseBody != "database down" || a[0].Error != "HTTP 500" || a[1].StatusCode != 500 || a[2].StatusCode != 204 || a[2].Number != 3 ||
+		a[0].ResponseHeaders["X-Receiver"] != "r1, r2" || a[2].ResponseHeaders["X-Receiver"] != "" || a[1].RequestHeaders["Webhook-Id"] != id {
 		t.Fatalf("attempts = %+v %+v %+v", a[0], a[1], a[2])
 	}
 	for _, r := range rc.Requests() {

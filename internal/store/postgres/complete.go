@@ -50,17 +50,19 @@ func completeRun(ctx context.Context, tx *sql.Tx, outcomes []store.Outcome, now 
 	return err
 }
 
-// completeSQL records a run of outcomes ($1-$9, no delivery twice) in one
+// completeSQL records a run of outcomes ($1-$9, $12, $13; no delivery twice) in one
 // statement: the attempts, numbered from the deliveries as they were, and
 // the deliveries still leased to the outcome's owner moved to their new
 // status ($10 is now). A first attempt that succeeded is kept in the
 // delivery's row instead of an attempts row. It returns the health state of the endpoints $11.
 const completeSQL = `WITH o AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-			$8::text[], $9::text[]) WITH ORDINALITY AS o(id, owner, status, next, at, code, duration, body, err, ord)
+			$8::text[], $9::text[], $12::text[], $13::text[])
+			WITH ORDINALITY AS o(id, owner, status, next, at, code, duration, body, err, reqh, resph, ord)
 	), a AS (
-		INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
-		SELECT d.id, d.attempts + 1, o.at, o.code, o.duration, o.body, o.err
+		INSERT INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error,
+			request_headers, response_headers)
+		SELECT d.id, d.attempts + 1, o.at, o.code, o.duration, o.body, o.err, o.reqh, o.resph
 		FROM o JOIN deliveries d ON d.id = o.id
 		WHERE NOT (o.status = 'succeeded' AND d.attempts = 0 AND d.status = 'inflight' AND d.lease_owner = o.owner)
 		ORDER BY o.ord
@@ -70,7 +72,9 @@ const completeSQL = `WITH o AS (
 			lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $10,
 			inline_at = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.at END,
 			inline_ms = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.duration ELSE 0 END,
-			inline_body = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.body ELSE '' END
+			inline_body = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.body ELSE '' END,
+			inline_req_headers = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.reqh ELSE '' END,
+			inline_resp_headers = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.resph ELSE '' END
 		FROM o WHERE d.id = o.id AND d.status = 'inflight' AND d.lease_owner = o.owner
 	)
 	SELECT id, tenant_id, enabled, failing_since, rest_hook FROM endpoints WHERE id = ANY($11::text[])`
@@ -113,7 +117,7 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now int64) (map[string]store.EndpointState, error) {
 	k := len(outcomes)
 	ids, owners, statuses := make([]string, k), make([]string, k), make([]string, k)
-	bodies, errs := make([]string, k), make([]string, k)
+	bodies, errs, reqh, resph := make([]string, k), make([]string, k), make([]string, k), make([]string, k)
 	at, codes, durations, next := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
 	var eps []string
 	seen := map[string]bool{}
@@ -121,6 +125,7 @@ func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now 
 		o := &outcomes[i]
 		ids[i], owners[i], statuses[i] = o.DeliveryID, o.Owner, o.Status
 		bodies[i], errs[i] = o.Attempt.ResponseBody, o.Attempt.Error
+		reqh[i], resph[i] = string(o.Attempt.RequestHeaders), string(o.Attempt.ResponseHeaders)
 		at[i], codes[i], durations[i] = sqlstore.MS(o.Attempt.At), int64(o.Attempt.StatusCode), o.Attempt.DurationMS
 		if o.Status == slotwire.StatusPending {
 			next[i] = sqlstore.MS(o.NextAttemptAt)
@@ -130,7 +135,7 @@ func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now 
 			eps = append(eps, o.EndpointID)
 		}
 	}
-	rows, err := q.QueryContext(ctx, completeSQL, ids, owners, statuses, next, at, codes, durations, bodies, errs, now, eps)
+	rows, err := q.QueryContext(ctx, completeSQL, ids, owners, statuses, next, at, codes, durations, bodies, errs, now, eps, reqh, resph)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: complete: %w", err)
 	}

@@ -23,7 +23,8 @@ func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBa
 		o := &b.Outcomes[i]
 		a := &o.Attempt
 		if o.Status == slotwire.StatusSucceeded {
-			res, err := first.ExecContext(ctx, a.StatusCode, n, sqlstore.MS(a.At), a.DurationMS, a.ResponseBody, o.DeliveryID, o.Owner)
+			res, err := first.ExecContext(ctx, a.StatusCode, n, sqlstore.MS(a.At), a.DurationMS, a.ResponseBody,
+				string(a.RequestHeaders), string(a.ResponseHeaders), o.DeliveryID, o.Owner)
 			if err != nil {
 				return fmt.Errorf("sqlite: complete delivery: %w", err)
 			}
@@ -31,7 +32,8 @@ func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBa
 				continue
 			}
 		}
-		if _, err := insAttempt.ExecContext(ctx, sqlstore.MS(a.At), a.StatusCode, a.DurationMS, a.ResponseBody, a.Error, o.DeliveryID); err != nil {
+		if _, err := insAttempt.ExecContext(ctx, sqlstore.MS(a.At), a.StatusCode, a.DurationMS, a.ResponseBody, a.Error,
+			string(a.RequestHeaders), string(a.ResponseHeaders), o.DeliveryID); err != nil {
 			return fmt.Errorf("sqlite: complete attempt: %w", err)
 		}
 		var next any

@@ -20,8 +20,9 @@ const (
 	sqlInsDeliver = `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, status,
 		next_attempt_at, lease_owner, lease_until, ordering_key, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlInsAttempt = `INSERT OR IGNORE INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error)
-		SELECT id, attempts + 1, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`
+	sqlInsAttempt = `INSERT OR IGNORE INTO attempts (delivery_id, number, at, status_code, duration_ms, response_body, error,
+		request_headers, response_headers)
+		SELECT id, attempts + 1, ?, ?, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`
 	sqlComplete = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
 		lease_owner = NULL, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND status = 'inflight' AND lease_owner = ?`
@@ -29,7 +30,7 @@ const (
 	// delivery's own row: no attempts row.
 	sqlSucceedFirst = `UPDATE deliveries SET status = 'succeeded', attempts = 1, next_attempt_at = NULL,
 		lease_owner = NULL, lease_until = NULL, last_status_code = ?, last_error = '', updated_at = ?,
-		inline_at = ?, inline_ms = ?, inline_body = ?
+		inline_at = ?, inline_ms = ?, inline_body = ?, inline_req_headers = ?, inline_resp_headers = ?
 		WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempts = 0`
 )
 

@@ -196,9 +196,11 @@ func (db *DB) ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]
 		return nil, err
 	}
 	// A first attempt that succeeded is kept in the delivery's row.
-	rows, err := db.R.QueryContext(ctx, db.q(`SELECT 1, inline_at, last_status_code, inline_ms, inline_body, ''
+	rows, err := db.R.QueryContext(ctx, db.q(`SELECT 1, inline_at, last_status_code, inline_ms, inline_body, '',
+			inline_req_headers, inline_resp_headers
 		FROM deliveries WHERE id = ? AND inline_at IS NOT NULL
-		UNION ALL SELECT number, at, status_code, duration_ms, response_body, error FROM attempts WHERE delivery_id = ?
+		UNION ALL SELECT number, at, status_code, duration_ms, response_body, error, request_headers, response_headers
+		FROM attempts WHERE delivery_id = ?
 		ORDER BY 2, 1`), deliveryID, deliveryID)
 	if err != nil {
 		return nil, db.errf("list attempts", err)
@@ -206,7 +208,8 @@ func (db *DB) ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]
 	return collect(rows, func(s Scanner) (*slotwire.Attempt, error) {
 		a := slotwire.Attempt{DeliveryID: deliveryID}
 		var at int64
-		if err := s.Scan(&a.Number, &at, &a.StatusCode, &a.DurationMS, &a.ResponseBody, &a.Error); err != nil {
+		if err := s.Scan(&a.Number, &at, &a.StatusCode, &a.DurationMS, &a.ResponseBody, &a.Error,
+			&a.RequestHeaders, &a.ResponseHeaders); err != nil {
 			return nil, db.errf("list attempts", err)
 		}
 		a.At = FromMS(at)

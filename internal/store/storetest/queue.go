@@ -66,7 +66,8 @@ func checkCompleted(t *testing.T, s store.Store, ten *slotwire.Tenant, jobs []*s
 	atts, err := s.ListAttempts(ctx(), ten.ID, d0.ID)
 	must(t, err)
 	if len(atts) != 1 || atts[0].Number != 1 || atts[0].StatusCode != 200 || atts[0].DurationMS != 12 ||
-		atts[0].ResponseBody != "ok" || atts[0].Error != "" || !atts[0].At.Equal(t0) {
+		atts[0].ResponseBody != "ok" || atts[0].Error != "" || !atts[0].At.Equal(t0) ||
+		atts[0].RequestHeaders.Map()["Webhook-Id"] != d0.EventID || atts[0].ResponseHeaders != "X-Got: 1\n" {
 		t.Fatalf("first attempt that succeeded = %+v", atts)
 	}
 	return d1
@@ -88,7 +89,8 @@ func checkRetry(t *testing.T, s store.Store, ten *slotwire.Tenant, ep *slotwire.
 	atts, err := s.ListAttempts(ctx(), ten.ID, d1.ID)
 	must(t, err)
 	if len(atts) != 2 || atts[0].Number != 1 || atts[0].StatusCode != 500 || atts[0].Error != "HTTP 500" ||
-		atts[1].Number != 2 || atts[1].StatusCode != 204 || atts[1].DurationMS != 12 || atts[1].ResponseBody != "ok" || !atts[1].At.Equal(retryAt) {
+		atts[1].Number != 2 || atts[1].StatusCode != 204 || atts[1].DurationMS != 12 || atts[1].ResponseBody != "ok" || !atts[1].At.Equal(retryAt) ||
+		atts[0].ResponseHeaders != "X-Got: 1\n" || atts[1].RequestHeaders.Map()["Webhook-Id"] != d1.EventID {
 		t.Fatalf("attempts = %+v %+v", atts[0], atts[1])
 	}
 }

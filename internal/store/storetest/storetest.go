@@ -129,7 +129,8 @@ func claim(t *testing.T, s store.Store, ep, owner string, now time.Time, limit i
 
 func outcome(j *store.Job, owner, status string, at time.Time, code int) store.Outcome {
 	return store.Outcome{DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Owner: owner, Status: status,
-		Attempt: slotwire.Attempt{At: at, StatusCode: code, DurationMS: 12, ResponseBody: "ok"}}
+		Attempt: slotwire.Attempt{At: at, StatusCode: code, DurationMS: 12, ResponseBody: "ok",
+			RequestHeaders: "Webhook-Id: " + slotwire.HeaderText(j.Delivery.EventID) + "\n", ResponseHeaders: "X-Got: 1\n"}}
 }
 
 // complete records outcomes with the default health policy of a node
