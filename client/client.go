@@ -357,3 +357,18 @@ func pageQuery(cursor string, limit int) url.Values {
 	}
 	return q
 }
+
+// Stats returns the statistics of the tenant's deliveries (those of the
+// endpoints the key covers).
+func (c *Client) Stats(ctx context.Context) (*Stats, error) {
+	var s Stats
+	err := c.Do(ctx, http.MethodGet, "/v1/stats", nil, &s)
+	return &s, err
+}
+
+// EndpointStats returns the statistics of one endpoint's deliveries.
+func (c *Client) EndpointStats(ctx context.Context, endpointID string) (*Stats, error) {
+	var s Stats
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/stats", nil, &s)
+	return &s, err
+}

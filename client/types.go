@@ -306,3 +306,32 @@ type NewKey struct {
 	Key
 	Secret string `json:"api_key"`
 }
+
+// Stats are delivery statistics: windows "1h", "24h", "7d" and "30d",
+// the last success and failure, and the last 24 hours hour by hour.
+type Stats struct {
+	Windows       map[string]StatsWindow `json:"windows"`
+	LastSuccessAt *time.Time             `json:"last_success_at"`
+	LastFailureAt *time.Time             `json:"last_failure_at"`
+	Hourly        []StatsHour            `json:"hourly"`
+}
+
+// StatsWindow counts the deliveries created in a window by their current
+// status; SuccessRate, P50MS and P95MS are nil when there is nothing to
+// measure.
+type StatsWindow struct {
+	Succeeded   int64    `json:"succeeded"`
+	Failed      int64    `json:"failed"`
+	Retrying    int64    `json:"retrying"`
+	SuccessRate *float64 `json:"success_rate"`
+	P50MS       *float64 `json:"p50_ms"`
+	P95MS       *float64 `json:"p95_ms"`
+}
+
+// StatsHour is one hour of the series, oldest first.
+type StatsHour struct {
+	Hour      time.Time `json:"hour"`
+	Succeeded int64     `json:"succeeded"`
+	Failed    int64     `json:"failed"`
+	Retrying  int64     `json:"retrying"`
+}

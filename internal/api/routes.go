@@ -35,6 +35,7 @@ func (s *Server) routes() {
 	s.HandleTenant("POST /v1/endpoints/{id}/test", s.testEndpoint)
 	s.HandleTenant("POST /v1/endpoints/{id}/verify", s.verifyEndpoint)
 	s.HandleTenant("POST /v1/endpoints/{id}/recover", s.recoverEndpoint)
+	s.HandleTenant("GET /v1/endpoints/{id}/stats", s.endpointStats)
 
 	s.HandleTenant("GET /v1/event-types", s.listEventTypes)
 	s.HandleTenant("POST /v1/event-types", s.createEventType)
@@ -51,6 +52,7 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/events", s.listEvents)
 	s.HandleTenant("GET /v1/events/{id}", s.getEvent)
 	s.HandleTenant("GET /v1/deliveries", s.searchDeliveries)
+	s.HandleTenant("GET /v1/stats", s.tenantStats)
 
 	s.HandleTenant("GET /v1/deliveries/{id}", s.getDelivery)
 	s.HandleTenant("GET /v1/deliveries/{id}/payload", s.deliveryPayload)

@@ -24,8 +24,12 @@ func checkParams(q url.Values, known ...string) error {
 		return nil
 	}
 	sort.Strings(unknown)
+	takes := strings.Join(known, ", ")
+	if takes == "" {
+		takes = "none"
+	}
 	return errorf(slotwire.ECodeInvalid, "unknown query parameter(s) %s; this route takes %s",
-		strings.Join(unknown, ", "), strings.Join(known, ", "))
+		strings.Join(unknown, ", "), takes)
 }
 
 func contains(l []string, v string) bool {

@@ -98,6 +98,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
 	dec := d.policy.Decide(j.Delivery.Attempts+1, x.res)
 	o := store.Outcome{
 		DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Owner: d.cfg.Owner,
+		TenantID: j.Delivery.TenantID, CreatedAt: j.Delivery.CreatedAt, Prior: j.Delivery.Attempts,
 		Status: dec.Status, DisableReason: dec.DisableReason,
 		Attempt: slotwire.Attempt{
 			At: now, DurationMS: d.cfg.Now().Sub(now).Milliseconds(),
@@ -121,6 +122,7 @@ func (d *Dispatcher) applyJQ(ctx context.Context, j **store.Job) (store.Outcome,
 		return store.Outcome{}, false
 	}
 	o := store.Outcome{DeliveryID: (*j).Delivery.ID, EndpointID: e.ID, Owner: d.cfg.Owner, NoContact: true,
+		TenantID: (*j).Delivery.TenantID, CreatedAt: (*j).Delivery.CreatedAt, Prior: (*j).Delivery.Attempts,
 		Attempt: slotwire.Attempt{At: d.cfg.Now()}}
 	if e.Filter != "" {
 		pass, err := jq.Filter(ctx, e.Filter, (*j).Payload)

@@ -196,6 +196,7 @@ type Store interface {
 	Log
 	Queue
 	Slots
+	Stats
 	Transactor
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
@@ -328,7 +329,12 @@ type Outcome struct {
 	DeliveryID string
 	EndpointID string
 	Owner      string
-	Attempt    slotwire.Attempt
+	// TenantID, CreatedAt (of the delivery) and Prior (its attempts before
+	// this one) place the outcome in the statistics.
+	TenantID  string
+	CreatedAt time.Time
+	Prior     int
+	Attempt   slotwire.Attempt
 	// Status is StatusSucceeded, StatusPending (retry at NextAttemptAt),
 	// StatusFailed or StatusFiltered.
 	Status        string

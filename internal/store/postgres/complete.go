@@ -97,6 +97,11 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 		states, err = completeStmt(ctx, db.sql, b.Outcomes, sqlstore.MS(b.Now))
 		return err
 	})
+	if err == nil {
+		// Statistics right after, in autocommit too: a crash between the
+		// two statements leaves these outcomes out of the counts.
+		err = db.Retry(ctx, func() error { return db.WriteStats(ctx, db.sql, b.Outcomes) })
+	}
 	if err := db.WriteErr(err); err != nil {
 		return nil, err
 	}

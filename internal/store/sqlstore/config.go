@@ -225,11 +225,19 @@ func (db *DB) MarkVerified(ctx context.Context, tenantID, id, url string) (bool,
 
 // DeleteEndpoint removes the endpoint, its deliveries and attempts.
 func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	res, err := db.W.ExecContext(ctx, db.q(`DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id)
-	if err != nil {
-		return db.errf("delete endpoint", err)
-	}
-	return mustHaveChanged(res, "endpoint")
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id)
+		if err != nil {
+			return db.errf("delete endpoint", err)
+		}
+		if err := mustHaveChanged(res, "endpoint"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM delivery_stats WHERE endpoint_id = ?`), id); err != nil {
+			return db.errf("delete endpoint", err)
+		}
+		return nil
+	})
 }
 
 func mustHaveChanged(res sql.Result, what string) error {

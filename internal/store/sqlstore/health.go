@@ -18,6 +18,9 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 		if err := db.RecordTx(ctx, tx, b); err != nil {
 			return err
 		}
+		if err := db.WriteStats(ctx, tx, b.Outcomes); err != nil {
+			return err
+		}
 		var err error
 		trans, err = db.ApplyHealth(ctx, tx, b)
 		return err

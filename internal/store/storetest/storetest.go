@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryLog", testDeliveryLog},
 		{"DeliverySearch", testDeliverySearch},
 		{"FeedTokens", testFeedTokens},
+		{"Stats", testStats},
 		{"DeleteEndpointCascades", testDeleteEndpoint},
 		{"Slots", testSlots},
 		{"WriteEmits", testWriteEmits},
@@ -129,6 +130,7 @@ func claim(t *testing.T, s store.Store, ep, owner string, now time.Time, limit i
 
 func outcome(j *store.Job, owner, status string, at time.Time, code int) store.Outcome {
 	return store.Outcome{DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Owner: owner, Status: status,
+		TenantID: j.Delivery.TenantID, CreatedAt: j.Delivery.CreatedAt, Prior: j.Delivery.Attempts,
 		Attempt: slotwire.Attempt{At: at, StatusCode: code, DurationMS: 12, ResponseBody: "ok",
 			RequestHeaders: "Webhook-Id: " + slotwire.HeaderText(j.Delivery.EventID) + "\n", ResponseHeaders: "X-Got: 1\n"}}
 }
