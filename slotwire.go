@@ -35,7 +35,17 @@ const (
 	ECodeRateLimited = "rate_limited"
 	// ECodeStorageUnavailable: the database cannot take writes (disk full).
 	ECodeStorageUnavailable = "storage_unavailable"
+	// ECodeArchived: the delivery was archived by the retention job; its
+	// payload is gone (410).
+	ECodeArchived = "archived"
 )
+
+// ArchivedError says that a delivery's payload was deleted by the
+// retention job at archived.
+func ArchivedError(id string, archived time.Time) *Error {
+	return Errorf(ECodeArchived, "delivery %s was archived on %s: its payload was deleted after the retention period",
+		id, archived.UTC().Format(time.RFC3339))
+}
 
 // Error is an application error with a machine-readable code and a message
 // that is safe to show to the API caller.
@@ -348,6 +358,9 @@ type Event struct {
 	// the payload.
 	Source    *EventSource `json:"source,omitempty"`
 	CreatedAt time.Time    `json:"timestamp"`
+	// ArchivedAt is when the retention job archived the event: its data
+	// is gone (null).
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 	// Payload is the exact body sent to endpoints (and signed).
 	Payload []byte `json:"-"`
 }
@@ -419,6 +432,9 @@ type Delivery struct {
 	OrderingKey string    `json:"ordering_key,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// ArchivedAt is when the retention job archived the delivery: its
+	// payload, the headers and bodies of its attempts are gone.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 	// Seq orders deliveries of one endpoint for FIFO delivery.
 	Seq int64 `json:"-"`
 }

@@ -188,6 +188,9 @@ type Event struct {
 	OrderingKey    string          `json:"ordering_key,omitempty"`
 	Source         *EventSource    `json:"source,omitempty"`
 	Timestamp      time.Time       `json:"timestamp"`
+	// ArchivedAt is set once the retention job archived the event: Data
+	// is then null.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
 // FeedItem is one event of an endpoint's pull feed: the exact body and
@@ -251,6 +254,9 @@ type Delivery struct {
 	OrderingKey    string     `json:"ordering_key,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// ArchivedAt is set once the retention job archived the delivery: its
+	// payload and the bodies and headers of its attempts are gone.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
 // Attempt is one try at sending a delivery.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -171,6 +172,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.Duration(&cfg.Delivery.PollInterval, "poll-interval", "SLOTWIRE_POLL_INTERVAL", time.Second, "how often the database is checked for due work")
 	ef.Duration(&cfg.Delivery.DisableAfter, "disable-after", "SLOTWIRE_DISABLE_AFTER", 5*24*time.Hour, "disable an endpoint whose every attempt failed for this long")
 	ef.Duration(&cfg.Delivery.DrainTimeout, "drain-timeout", "SLOTWIRE_DRAIN_TIMEOUT", 10*time.Second, "how long shutdown waits for requests in flight")
+	ef.Duration(&cfg.Delivery.Retention, "retention", "SLOTWIRE_RETENTION", 60*24*time.Hour, "archive deliveries and events older than this: payloads, headers and bodies deleted (0: keep everything)")
+	ef.Duration(&cfg.Delivery.DeleteAfter, "delete-after", "SLOTWIRE_DELETE_AFTER", 0, "delete archived deliveries and events older than this (0: never); at least --retention")
 	ef.String(&debugAddr, "debug-addr", "SLOTWIRE_DEBUG_ADDR", "", "serve Go's pprof profiles on this address (off when empty)")
 	ef.String(&logLevel, "log-level", "SLOTWIRE_LOG_LEVEL", "info", "debug, info, warn or error")
 	ef.String(&logFormat, "log-format", "SLOTWIRE_LOG_FORMAT", "text", "text or json")
@@ -189,13 +192,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg.Logger = log
-	cfg.SecretKey = os.Getenv("SLOTWIRE_SECRET_KEY")
+	cfg.Logger, cfg.SecretKey, cfg.MaxEventBytes, cfg.Delivery.Schedule = log, os.Getenv("SLOTWIRE_SECRET_KEY"), int64(maxEvent), schedule
 	if cfg.Plans, err = plans.Parse(planTable); err != nil {
 		return err
 	}
-	cfg.MaxEventBytes = int64(maxEvent)
-	cfg.Delivery.Schedule = schedule
+	if err := checkRetention(&cfg.Delivery, log); err != nil {
+		return err
+	}
 	cfg.Migrate = !noMigrate && !isPostgres(cfg.DB)
 	cfg.Extensions = extensions()
 	cfg.Modules = modules()
@@ -231,4 +234,25 @@ func redactDSN(dsn string) string {
 		user = user[:i] + ":***"
 	}
 	return dsn[:scheme] + user + dsn[at:]
+}
+
+// checkRetention refuses retention periods that make no sense, and warns
+// when deliveries may expire before their retries are done.
+func checkRetention(c *dispatch.Config, log *slog.Logger) error {
+	switch {
+	case c.Retention < 0 || c.DeleteAfter < 0:
+		return errors.New("--retention and --delete-after must not be negative")
+	case c.DeleteAfter > 0 && c.Retention > 0 && c.DeleteAfter < c.Retention:
+		return fmt.Errorf("--delete-after (%s) must be at least --retention (%s): rows are archived before they are deleted",
+			c.DeleteAfter, c.Retention)
+	}
+	var span time.Duration
+	for _, d := range c.Schedule {
+		span += d
+	}
+	if c.Retention > 0 && c.Retention < span {
+		log.Warn("--retention is shorter than the retry schedule: deliveries still retrying when it ends fail as expired",
+			"retention", c.Retention.String(), "retry_schedule_span", span.String())
+	}
+	return nil
 }

@@ -69,8 +69,8 @@ func deliveryFilter(r *http.Request, known ...string) (store.DeliveryFilter, err
 	}
 	f := store.DeliveryFilter{Status: q.Get("status"), StatusClass: q.Get("status_class"), EventID: q.Get("event_id"),
 		EventType: q.Get("event_type"), EndpointID: q.Get("endpoint_id"), Page: p}
-	if f.Status != "" && f.Status != store.StatusRetrying && !slotwire.ValidStatus(f.Status) {
-		return f, errorf(slotwire.ECodeInvalid, "status must be pending, retrying, inflight, succeeded, failed or filtered")
+	if f.Status != "" && f.Status != store.StatusRetrying && f.Status != store.StatusArchived && !slotwire.ValidStatus(f.Status) {
+		return f, errorf(slotwire.ECodeInvalid, "status must be pending, retrying, inflight, succeeded, failed, filtered or archived")
 	}
 	if f.StatusClass != "" && !contains([]string{"2xx", "4xx", "5xx", "network"}, f.StatusClass) {
 		return f, errorf(slotwire.ECodeInvalid, "status_class must be 2xx, 4xx, 5xx or network")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/maintenance"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/store"
@@ -56,6 +57,11 @@ type Config struct {
 	// Observe, when set, is told every attempt's outcome and how long it
 	// took (metrics count with it). It must not block.
 	Observe func(o store.Outcome, took time.Duration)
+	// Retention and DeleteAfter are the retention periods the elected
+	// node applies (internal/maintenance; 0: off); OnRetention is told
+	// what each run did.
+	Retention, DeleteAfter time.Duration
+	OnRetention            func(maintenance.RetentionRun)
 	// OutcomeBuffer is how many finished requests may wait for the
 	// recorder (default 8192).
 	OutcomeBuffer int

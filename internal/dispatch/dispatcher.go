@@ -68,6 +68,7 @@ func New(cfg Config) *Dispatcher {
 	d.maint = maintenance.New(maintenance.Config{
 		Store: cfg.Store, Locker: cfg.Store.Capabilities().Locker, Logger: cfg.Logger, Now: cfg.Now,
 		Interval: cfg.Lease / 4, ElectInterval: cfg.PollInterval,
+		Retention: cfg.Retention, DeleteAfter: cfg.DeleteAfter, OnRetention: cfg.OnRetention,
 	})
 	return d
 }

@@ -94,6 +94,8 @@ func StatusOf(code string) int {
 		return http.StatusServiceUnavailable
 	case slotwire.ECodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case slotwire.ECodeArchived:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }

@@ -22,6 +22,8 @@ const LockName = "slotwire:maintenance"
 // Store is the part of the store maintenance works on.
 type Store interface {
 	ReclaimExpired(ctx context.Context, now time.Time) (int, error)
+	store.Retention
+	PruneStats(ctx context.Context, res string, before time.Time) (int, error)
 }
 
 // Config of a Service.
@@ -39,6 +41,15 @@ type Config struct {
 	// become leader (default Interval): how soon another node takes over
 	// when the leader dies.
 	ElectInterval time.Duration
+	// Retention archives deliveries and events created longer ago than
+	// it, every Interval (0: never); DeleteAfter deletes archived ones
+	// created longer ago than it (0: never).
+	Retention, DeleteAfter time.Duration
+	// Batch is how many deliveries one retention transaction handles
+	// (default 500): deliveries wait at most that long for the database.
+	Batch int
+	// OnRetention is told what each retention run did (metrics).
+	OnRetention func(RetentionRun)
 }
 
 // Service runs maintenance while this node is the leader.
@@ -65,6 +76,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.ElectInterval <= 0 {
 		cfg.ElectInterval = cfg.Interval
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 500
 	}
 	return &Service{cfg: cfg, done: make(chan struct{})}
 }
@@ -99,6 +113,7 @@ func (s *Service) run(ctx context.Context) {
 		if now := s.cfg.Now(); s.elect(ctx) && now.Sub(last) >= s.cfg.Interval {
 			last = now
 			s.reclaim(ctx, now)
+			s.retain(ctx, now)
 		}
 		select {
 		case <-ctx.Done():

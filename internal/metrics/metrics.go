@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/slotwire/slotwire/internal/maintenance"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -22,6 +23,8 @@ type Metrics struct {
 	ingested prometheus.Counter
 	outcomes *prometheus.CounterVec
 	latency  prometheus.Histogram
+	runs     *prometheus.CounterVec
+	retained *prometheus.CounterVec
 }
 
 // Sources are read at scrape time.
@@ -43,7 +46,11 @@ func New(src Sources) *Metrics {
 		Help: "Delivery attempts made by this node, by what followed: succeeded, retrying, failed or filtered."}, []string{"outcome"})
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "slotwire_attempt_duration_seconds",
 		Help: "How long delivery attempts took, request to answer.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)})
-	m.reg.MustRegister(m.ingested, m.outcomes, m.latency, collectors.NewGoCollector(),
+	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "slotwire_retention_runs_total",
+		Help: "Retention runs on this node (the elected one), by result: ok or error."}, []string{"result"})
+	m.retained = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "slotwire_retention_rows_total",
+		Help: "Rows the retention job handled: deliveries or events, archived or deleted."}, []string{"kind", "action"})
+	m.reg.MustRegister(m.ingested, m.outcomes, m.latency, m.runs, m.retained, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"succeeded", "retrying", "failed", "filtered"} {
 		m.outcomes.WithLabelValues(o)
@@ -71,6 +78,19 @@ func (m *Metrics) Observe(o store.Outcome, took time.Duration) {
 	if !o.NoContact {
 		m.latency.Observe(took.Seconds())
 	}
+}
+
+// Retention counts one retention run and the rows it handled.
+func (m *Metrics) Retention(r maintenance.RetentionRun) {
+	result := "ok"
+	if r.Err != nil {
+		result = "error"
+	}
+	m.runs.WithLabelValues(result).Inc()
+	m.retained.WithLabelValues("deliveries", "archived").Add(float64(r.Archived))
+	m.retained.WithLabelValues("events", "archived").Add(float64(r.ArchivedEvents))
+	m.retained.WithLabelValues("deliveries", "deleted").Add(float64(r.Deleted))
+	m.retained.WithLabelValues("events", "deleted").Add(float64(r.DeletedEvents))
 }
 
 // Handler serves the metrics in the Prometheus text format.

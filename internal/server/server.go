@@ -221,6 +221,7 @@ func (n *Node) build() {
 		dc.Store, dc.Logger, dc.Guard, dc.Owner = st, cfg.Logger.With("component", "dispatch"), guard, cfg.NodeID
 		dc.OnTransition = n.emitTransition
 		dc.Observe = n.Metrics.Observe
+		dc.OnRetention = n.Metrics.Retention
 		// Several nodes may share a PostgreSQL database: bound endpoints
 		// across all of them.
 		dc.SharedLimits = dc.SharedLimits || st.Capabilities().MultiNode

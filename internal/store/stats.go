@@ -60,3 +60,37 @@ type StatsBucket struct {
 	Start time.Time
 	StatsCounts
 }
+
+// Retention is the store's side of the retention job: archiving old
+// deliveries and events (their bodies and headers deleted, the rows kept),
+// deleting them later, and giving the space back. Each call is one
+// bounded transaction; the job calls again while More.
+type Retention interface {
+	// Archive archives, oldest first, up to limit deliveries created
+	// before before — a delivery still waiting is failed as expired, one
+	// in flight stops the pass until it finishes — and the events whose
+	// deliveries are all archived, or that had none. It remembers how far
+	// it went.
+	Archive(ctx context.Context, before, now time.Time, limit int) (ArchiveResult, error)
+	// Purge deletes, oldest first, up to limit archived deliveries created
+	// before before (with their attempts), and archived events created
+	// before before that no delivery refers to.
+	Purge(ctx context.Context, before time.Time, limit int) (PurgeResult, error)
+	// Compact gives free space back to the file system where the engine
+	// does not (SQLite); it returns the bytes released.
+	Compact(ctx context.Context) (int64, error)
+}
+
+// ArchiveResult says what one Archive call did.
+type ArchiveResult struct {
+	Deliveries int // archived
+	Expired    int // of those, failed because they were never delivered
+	Events     int // archived
+	More       bool
+}
+
+// PurgeResult says what one Purge call did.
+type PurgeResult struct {
+	Deliveries, Events int
+	More               bool
+}

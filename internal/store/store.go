@@ -197,6 +197,7 @@ type Store interface {
 	Queue
 	Slots
 	Stats
+	Retention
 	Transactor
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
@@ -231,6 +232,10 @@ type DeliveryFilter struct {
 
 // StatusRetrying selects pending deliveries that were tried at least once.
 const StatusRetrying = "retrying"
+
+// StatusArchived selects deliveries the retention job archived (whatever
+// their status).
+const StatusArchived = "archived"
 
 // EventFilter selects a tenant's events: by type (or prefix pattern) and
 // creation time, newest first.

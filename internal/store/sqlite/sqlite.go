@@ -105,7 +105,11 @@ func openPools(path, synchronous string) (w, r *sql.DB, err error) {
 		return nil, nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL or EXTRA, not %q", synchronous)
 	}
 	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"}
-	if w, err = sql.Open(driverName, dsn(path, pragmas, true)); err != nil {
+	// A new file is made with incremental vacuum, so the retention job can
+	// give space back (Compact); on an older file the pragma does nothing.
+	// The WAL is cut back to 64 MiB after checkpoints.
+	writer := append([]string{"auto_vacuum(2)"}, append(pragmas, "journal_size_limit(67108864)")...)
+	if w, err = sql.Open(driverName, dsn(path, writer, true)); err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)

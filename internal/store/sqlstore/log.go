@@ -17,12 +17,17 @@ func (db *DB) GetEvent(ctx context.Context, tenantID, id string) (*slotwire.Even
 	var e slotwire.Event
 	var key, okey sql.NullString
 	var created int64
-	err := db.R.QueryRowContext(ctx, db.q(`SELECT id, tenant_id, type, idempotency_key, ordering_key, payload, created_at FROM events
-		WHERE tenant_id = ? AND id = ?`), tenantID, id).Scan(&e.ID, &e.TenantID, &e.Type, &key, &okey, &e.Payload, &created)
+	var archived sql.NullInt64
+	err := db.R.QueryRowContext(ctx, db.q(`SELECT id, tenant_id, type, idempotency_key, ordering_key, payload, created_at, archived_at
+		FROM events WHERE tenant_id = ? AND id = ?`), tenantID, id).Scan(&e.ID, &e.TenantID, &e.Type, &key, &okey, &e.Payload, &created, &archived)
 	if err != nil {
 		return nil, db.scanErr("event", err)
 	}
-	e.IdempotencyKey, e.OrderingKey, e.CreatedAt = key.String, okey.String, FromMS(created)
+	e.IdempotencyKey, e.OrderingKey, e.CreatedAt, e.ArchivedAt = key.String, okey.String, FromMS(created), nullMS(archived)
+	if e.ArchivedAt != nil {
+		e.Payload = nil
+		return &e, nil
+	}
 	var body struct {
 		Source *slotwire.EventSource `json:"source"`
 		Data   json.RawMessage       `json:"data"`
@@ -43,6 +48,8 @@ func (db *DB) ListDeliveries(ctx context.Context, tenantID string, f store.Deliv
 	case "":
 	case store.StatusRetrying:
 		w.add(`status = 'pending' AND attempts > 0`)
+	case store.StatusArchived:
+		w.add(`archived_at IS NOT NULL`)
 	default:
 		w.add(`status = ?`, f.Status)
 	}
@@ -117,7 +124,7 @@ var statusClasses = map[string]string{
 
 // ListEvents returns a tenant's events, newest first, without their data.
 func (db *DB) ListEvents(ctx context.Context, tenantID string, f store.EventFilter) ([]*slotwire.Event, error) {
-	w := newWhere(`SELECT id, type, idempotency_key, ordering_key, created_at FROM events`, tenantID)
+	w := newWhere(`SELECT id, type, idempotency_key, ordering_key, created_at, archived_at FROM events`, tenantID)
 	w.typ("type", f.Type)
 	w.window(f.Since, f.Until)
 	q, args := w.newestFirst(f.Page)
@@ -129,10 +136,11 @@ func (db *DB) ListEvents(ctx context.Context, tenantID string, f store.EventFilt
 		e := &slotwire.Event{TenantID: tenantID}
 		var key, okey sql.NullString
 		var created int64
-		if err := s.Scan(&e.ID, &e.Type, &key, &okey, &created); err != nil {
+		var archived sql.NullInt64
+		if err := s.Scan(&e.ID, &e.Type, &key, &okey, &created, &archived); err != nil {
 			return nil, db.errf("list events", err)
 		}
-		e.IdempotencyKey, e.OrderingKey, e.CreatedAt = key.String, okey.String, FromMS(created)
+		e.IdempotencyKey, e.OrderingKey, e.CreatedAt, e.ArchivedAt = key.String, okey.String, FromMS(created), nullMS(archived)
 		return e, nil
 	})
 }
@@ -156,7 +164,7 @@ func (db *DB) Recover(ctx context.Context, tenantID, endpointID string, since, u
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		n = 0
 		rows, err := tx.QueryContext(ctx, db.q(`SELECT id FROM deliveries d WHERE tenant_id = ? AND endpoint_id = ? AND status = 'failed'
-			AND created_at >= ? AND created_at < ?
+			AND created_at >= ? AND created_at < ? AND archived_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id) ORDER BY seq`),
 			tenantID, endpointID, MS(since), MS(until))
 		if err != nil {
@@ -182,7 +190,7 @@ func (db *DB) Recover(ctx context.Context, tenantID, endpointID string, since, u
 func (db *DB) Feed(ctx context.Context, tenantID, endpointID, afterID string, settled time.Time, limit int) ([]*slotwire.Delivery, error) {
 	rows, err := db.R.QueryContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries
 		WHERE tenant_id = ? AND endpoint_id = ? AND id > ? AND created_at < ?
-		AND (replay_of IS NULL OR replay_of = '') AND status <> 'filtered' ORDER BY id LIMIT ?`),
+		AND (replay_of IS NULL OR replay_of = '') AND status <> 'filtered' AND archived_at IS NULL ORDER BY id LIMIT ?`),
 		tenantID, endpointID, afterID, MS(settled), limitOf(limit))
 	if err != nil {
 		return nil, db.errf("feed", err)
@@ -220,13 +228,17 @@ func (db *DB) ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]
 // DeliveryPayload returns the body sent for a delivery.
 func (db *DB) DeliveryPayload(ctx context.Context, tenantID, id string) ([]byte, error) {
 	var p []byte
-	err := db.R.QueryRowContext(ctx, db.q(`SELECT e.payload FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.tenant_id = ? AND d.id = ?`), tenantID, id).Scan(&p)
+	var archived sql.NullInt64
+	err := db.R.QueryRowContext(ctx, db.q(`SELECT e.payload, d.archived_at FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.tenant_id = ? AND d.id = ?`), tenantID, id).Scan(&p, &archived)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("delivery")
 	}
 	if err != nil {
 		return nil, db.errf("delivery payload", err)
+	}
+	if archived.Valid {
+		return nil, slotwire.ArchivedError(id, FromMS(archived.Int64))
 	}
 	return p, nil
 }
@@ -247,6 +259,9 @@ func (db *DB) replayTx(ctx context.Context, tx *sql.Tx, tenantID, id, newID stri
 	orig, err := db.ScanDelivery(tx.QueryRowContext(ctx, db.q(`SELECT `+DeliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`), tenantID, id))
 	if err != nil {
 		return nil, err
+	}
+	if orig.ArchivedAt != nil {
+		return nil, slotwire.ArchivedError(orig.ID, *orig.ArchivedAt)
 	}
 	n := MS(now)
 	// A replay keeps the original's ordering key: it waits behind the

@@ -19,7 +19,7 @@ const EndpointCols = `id, tenant_id, url, description, event_types, enabled, dis
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
-	last_status_code, last_error, replay_of, ordering_key, created_at, updated_at`
+	last_status_code, last_error, replay_of, ordering_key, created_at, updated_at, archived_at`
 
 func (db *DB) scanTenant(row Scanner) (*slotwire.Tenant, error) {
 	var t slotwire.Tenant
@@ -203,8 +203,9 @@ func (db *DB) ScanDelivery(row Scanner, extra ...any) (*slotwire.Delivery, error
 	var next sql.NullInt64
 	var replay sql.NullString
 	var created, updated int64
+	var archived sql.NullInt64
 	dest := []any{&d.Seq, &d.ID, &d.TenantID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.Attempts, &next,
-		&d.LastStatusCode, &d.LastError, &replay, &d.OrderingKey, &created, &updated}
+		&d.LastStatusCode, &d.LastError, &replay, &d.OrderingKey, &created, &updated, &archived}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, db.scanErr("delivery", err)
 	}
@@ -212,6 +213,6 @@ func (db *DB) ScanDelivery(row Scanner, extra ...any) (*slotwire.Delivery, error
 		d.NextAttemptAt = nullMS(next)
 	}
 	d.ReplayOf = replay.String
-	d.CreatedAt, d.UpdatedAt = FromMS(created), FromMS(updated)
+	d.CreatedAt, d.UpdatedAt, d.ArchivedAt = FromMS(created), FromMS(updated), nullMS(archived)
 	return &d, nil
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliverySearch", testDeliverySearch},
 		{"FeedTokens", testFeedTokens},
 		{"Stats", testStats},
+		{"Retention", testRetention},
 		{"DeleteEndpointCascades", testDeleteEndpoint},
 		{"Slots", testSlots},
 		{"WriteEmits", testWriteEmits},
