@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,8 +213,15 @@ func signatureHeader(e *slotwire.Endpoint, def string) string {
 
 // tenantSafe rewrites the network errors whose text names this node's
 // network (the resolver's address, an address netguard refused) into what
-// the tenant can act on; the attempt log shows it to the tenant.
+// the tenant can act on, without the request URL; the attempt log shows
+// it to the tenant, and the node's log has it.
 func tenantSafe(err error) error {
+	// net/http puts the request URL before a transport error; the URL may
+	// carry a token, and the tenant knows it anyway.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
 	var dns *net.DNSError
 	switch {
 	case errors.Is(err, netguard.ErrForbidden):

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -95,6 +96,8 @@ func TestAttemptErrorsRevealNoInternalNetwork(t *testing.T) {
 		{&net.DNSError{Err: "i/o timeout", Name: "erp.corp", Server: "10.255.255.53:53", IsTimeout: true}, `DNS lookup of "erp.corp" timed out`},
 		{&net.DNSError{Err: "server misbehaving", Name: "erp.corp", Server: "10.255.255.53:53"}, `DNS lookup of "erp.corp" failed`},
 		{fmt.Errorf("dial tcp 10.20.30.40:443: %w", netguard.ErrForbidden), "refused: the host resolves to a non-public address"},
+		// The request URL (which may carry a token) is dropped.
+		{&url.Error{Op: "Post", URL: "https://erp.example/h?token=s3cret", Err: errors.New("EOF")}, "EOF"},
 	} {
 		got := tenantSafe(c.err).Error()
 		if got != c.want || strings.Contains(got, "10.") {
