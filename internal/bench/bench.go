@@ -90,6 +90,10 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			rs, err = b.hostile(ctx)
 		case 8:
 			rs, err = b.cost(ctx)
+		case 9:
+			rs, err = b.operations(ctx)
+		case 10:
+			rs, err = b.space(ctx)
 		default:
 			return results, fmt.Errorf("no scenario %d", s)
 		}
