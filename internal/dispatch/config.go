@@ -9,6 +9,7 @@ import (
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/tracing"
 )
 
 // DefaultSchedule is the delay before each attempt (retrypolicy's).
@@ -56,6 +57,8 @@ type Config struct {
 	// Observe, when set, is told every attempt's outcome and how long it
 	// took (metrics count with it). It must not block.
 	Observe func(o store.Outcome, took time.Duration)
+	// Tracer makes a span of every attempt (nil: tracing off).
+	Tracer *tracing.Tracer
 	// OutcomeBuffer is how many finished requests may wait for the
 	// recorder (default 8192).
 	OutcomeBuffer int
