@@ -211,6 +211,11 @@ func withDefaults(cfg Config) (Config, error) {
 	if cfg.Role != RoleAll && cfg.Role != RoleAPI && cfg.Role != RoleWorker {
 		return cfg, fmt.Errorf("role must be all, api or worker, not %q", cfg.Role)
 	}
+	if cfg.OTLPEndpoint != "" {
+		if _, err := tracing.TracesURL(cfg.OTLPEndpoint); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
