@@ -3,11 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,5 +236,34 @@ func TestNoTracesWithoutEndpoint(t *testing.T) {
 	stop()
 	if n, spans := col.received(); n != 0 || len(spans) != 0 {
 		t.Fatalf("the collector got %d requests, %d spans", n, len(spans))
+	}
+}
+
+// An attempt that could not connect has an error status naming the network
+// error, never the endpoint's URL (it may carry a token).
+func TestTracesHoldNoEndpointURL(t *testing.T) {
+	t.Parallel()
+	col := newCollector(t)
+	cfg := fast()
+	cfg.OTLPEndpoint = col.URL
+	e, stop := startTraced(t, cfg)
+	c := e.tenant("Acme")
+	endpoint(t, c, "http://127.0.0.1:1/in?token=tok-secret-9", "visit.created") // nothing listens on port 1
+	id := publish(t, c, "visit.created", map[string]int{"n": 1}, "")
+	e.eventually(func() bool {
+		ev, err := c.GetEvent(context.Background(), id)
+		return err == nil && len(ev.Deliveries) == 1 && ev.Deliveries[0].Status == "failed"
+	})
+	stop()
+	_, spans := col.received()
+	failed := find(spans, "attempt", map[string]string{"slotwire.event_id": id, "slotwire.outcome": "failed"})
+	if len(failed) != 1 || failed[0].Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR ||
+		!strings.Contains(failed[0].Status.GetMessage(), "connection refused") {
+		t.Fatalf("failed attempt: %+v", failed)
+	}
+	for _, s := range spans {
+		if strings.Contains(s.Status.GetMessage(), "tok-secret-9") || strings.Contains(fmt.Sprint(s.attrs), "tok-secret-9") {
+			t.Fatalf("span %s holds the endpoint's token: %+v", s.Name, s)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -185,8 +186,20 @@ func (s Span) EndAttempt(o store.Outcome) {
 			s.s.SetAttributes(KeyStatusCode.Int(o.Attempt.StatusCode))
 		}
 		if outcome == "retrying" || outcome == slotwire.StatusFailed {
-			s.s.SetStatus(codes.Error, o.Attempt.Error)
+			s.s.SetStatus(codes.Error, withoutURL(o.Attempt.Error))
 		}
 	}
 	s.s.End()
+}
+
+// withoutURL drops the request URL that net/http puts before a transport
+// error (`Post "https://…?token=…": dial tcp …`): an endpoint's URL may
+// carry a credential, and spans leave the node.
+func withoutURL(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, `Post "`); ok {
+		if i := strings.Index(rest, `": `); i >= 0 {
+			return rest[i+len(`": `):]
+		}
+	}
+	return msg
 }

@@ -159,3 +159,18 @@ func TestFailedPublish(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A failed attempt's error status never holds the endpoint's URL, which
+// may carry a token.
+func TestAttemptErrorWithoutURL(t *testing.T) {
+	tr, exp := recorder(t)
+	j := &store.Job{Delivery: slotwire.Delivery{ID: "dlv_1", EventID: "evt_1"}}
+	tr.StartAttempt(j).EndAttempt(store.Outcome{Status: slotwire.StatusPending, Attempt: slotwire.Attempt{
+		Error: `Post "https://hooks.example/in?token=tok-123": dial tcp 203.0.113.9:443: connect: connection refused`}})
+	tr.StartAttempt(j).EndAttempt(store.Outcome{Status: slotwire.StatusFailed, Attempt: slotwire.Attempt{StatusCode: 500, Error: "HTTP 500"}})
+	got := exp.GetSpans()
+	if len(got) != 2 || got[0].Status.Description != "dial tcp 203.0.113.9:443: connect: connection refused" ||
+		got[1].Status.Description != "HTTP 500" {
+		t.Fatalf("statuses = %q, %q", got[0].Status.Description, got[1].Status.Description)
+	}
+}
