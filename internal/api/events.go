@@ -68,12 +68,14 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // publishContext tells the ingester which key publishes, so that events
-// of a key revoked since the key cache read it are refused at commit.
+// of a key revoked since the key cache read it are refused at commit, and
+// (tracing on) the publisher's trace its publish span continues.
 func (s *Server) publishContext(r *http.Request) context.Context {
+	ctx := s.cfg.Tracer.Extract(r.Context(), r.Header)
 	if k := httpx.KeyFrom(r.Context()); k != nil {
-		return ingest.WithKey(r.Context(), k.Hash)
+		return ingest.WithKey(ctx, k.Hash)
 	}
-	return r.Context()
+	return ctx
 }
 
 // publishFailed answers a failed publish; a key found revoked at commit

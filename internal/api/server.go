@@ -16,6 +16,7 @@ import (
 	"github.com/slotwire/slotwire/internal/plans"
 	"github.com/slotwire/slotwire/internal/scopes"
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/tracing"
 )
 
 // Publisher stores events durably (see package ingest).
@@ -69,6 +70,9 @@ type Config struct {
 	Sample SampleSource
 	// Tester sends test events (POST /v1/endpoints/{id}/test).
 	Tester EndpointTester
+	// Tracer, when tracing is on, continues a publisher's trace from its
+	// request's traceparent header.
+	Tracer *tracing.Tracer
 	Now    func() time.Time
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/tracing"
 )
 
 // DefaultSchedule is the delay before each attempt (retrypolicy's).
@@ -62,6 +63,8 @@ type Config struct {
 	// what each run did.
 	Retention, DeleteAfter time.Duration
 	OnRetention            func(maintenance.RetentionRun)
+	// Tracer makes a span of every attempt (nil: tracing off).
+	Tracer *tracing.Tracer
 	// OutcomeBuffer is how many finished requests may wait for the
 	// recorder (default 8192).
 	OutcomeBuffer int

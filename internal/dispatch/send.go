@@ -45,7 +45,9 @@ func (d *Dispatcher) send(l *lane, j *store.Job, fifo bool) {
 		acquired = false
 	}
 	began := time.Now()
+	span := d.cfg.Tracer.StartAttempt(j)
 	o := d.attempt(d.sendCtx, j)
+	span.EndAttempt(o)
 	took := time.Since(began)
 	if acquired {
 		<-d.global

@@ -14,9 +14,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/dispatch"
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/tracing"
 )
 
 // ErrStopped is returned by Publish after Stop.
@@ -37,6 +40,9 @@ type Config struct {
 	// OnStored, when set, is told how many new events each commit stored
 	// (duplicates not counted); metrics count with it.
 	OnStored func(n int)
+	// Tracer makes the publish and commit spans (nil: tracing off) and
+	// gives the jobs leased at ingest their publish's span context.
+	Tracer *tracing.Tracer
 }
 
 // Ingester gathers events into group commits.
@@ -55,6 +61,7 @@ type request struct {
 	items   []*store.IngestItem
 	keyHash string // the API key that published them (WithKey), if any
 	done    chan error
+	span    tracing.Span // the publish span (zero when tracing is off)
 }
 
 type keyCtx struct{}
@@ -126,22 +133,30 @@ func (in *Ingester) PublishBatch(ctx context.Context, events []*slotwire.Event) 
 		in.prepare(e)
 		req.items[i] = &store.IngestItem{Event: e, KeyHash: hash}
 	}
-	if err := in.submit(ctx, req); err != nil {
+	req.span = in.cfg.Tracer.StartPublish(ctx, req.items)
+	err := in.await(ctx, req)
+	req.span.EndPublish(req.items, err)
+	if err != nil {
 		return nil, err
-	}
-	select {
-	case err := <-req.done:
-		if err != nil {
-			return nil, err
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	out := make([]Result, len(req.items))
 	for i, it := range req.items {
 		out[i] = Result{ID: it.Event.ID, Duplicate: it.Duplicate}
 	}
 	return out, nil
+}
+
+// await submits the request and waits for its commit.
+func (in *Ingester) await(ctx context.Context, req *request) error {
+	if err := in.submit(ctx, req); err != nil {
+		return err
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (in *Ingester) prepare(e *slotwire.Event) {
@@ -232,36 +247,74 @@ func (in *Ingester) commit(ctx context.Context, reqs []*request) {
 	for _, r := range reqs {
 		b.Items = append(b.Items, r.items...)
 	}
+	span := in.startCommit(ctx, reqs, len(b.Items))
 	res, err := in.store(ctx, b)
 	var revoked *store.RevokedKeysError
 	if errors.As(err, &revoked) {
 		// Nothing was stored: refuse the revoked keys' requests, commit
 		// the others again.
 		if rest := refuse(reqs, revoked.Hashes); len(rest) > 0 && len(rest) < len(reqs) {
+			span.EndCommit(nil, err)
 			in.commit(ctx, rest)
 			return
 		} else if len(rest) == 0 {
+			span.EndCommit(nil, err)
 			return
 		}
 	}
 	if err != nil {
+		span.EndCommit(nil, err)
 		in.cfg.Logger.Error("ingest batch failed", "events", len(reqs), "err", err)
 		for _, r := range reqs {
 			r.done <- fmt.Errorf("ingest: %w", err)
 		}
 		return
 	}
-	var jobs []*store.Job
-	for _, it := range b.Items {
-		jobs = append(jobs, it.Jobs...)
-		it.Jobs = nil
-	}
-	res.Fulfil(jobs)
+	res.Fulfil(in.leasedJobs(reqs))
 	in.wake(pendingEndpoints(b.Items))
 	in.counted(b.Items)
+	span.EndCommit(b.Items, nil)
 	for _, r := range reqs {
+		r.span.Link(span)
 		r.done <- nil
 	}
+}
+
+// startCommit starts the commit span of the requests (tracing on only).
+func (in *Ingester) startCommit(ctx context.Context, reqs []*request, events int) tracing.Span {
+	if !in.cfg.Tracer.Enabled() {
+		return tracing.Span{}
+	}
+	publishes := make([]trace.SpanContext, 0, len(reqs))
+	for _, r := range reqs {
+		if sc := r.span.Context(); sc.IsValid() {
+			publishes = append(publishes, sc)
+		}
+	}
+	return in.cfg.Tracer.StartCommit(ctx, publishes, events)
+}
+
+// leasedJobs takes the jobs leased at ingest out of the requests' items,
+// each given its publish's span context when tracing is on.
+func (in *Ingester) leasedJobs(reqs []*request) []*store.Job {
+	traced := in.cfg.Tracer.Enabled()
+	var jobs []*store.Job
+	for _, r := range reqs {
+		var sc *trace.SpanContext // one for the jobs of the request
+		for _, it := range r.items {
+			if traced && len(it.Jobs) > 0 {
+				if sc == nil {
+					sc = new(r.span.Context())
+				}
+				for _, j := range it.Jobs {
+					j.Trace = sc
+				}
+			}
+			jobs = append(jobs, it.Jobs...)
+			it.Jobs = nil
+		}
+	}
+	return jobs
 }
 
 // refuse answers the requests published with a revoked key and returns

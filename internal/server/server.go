@@ -28,6 +28,7 @@ import (
 	"github.com/slotwire/slotwire/internal/secrets"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
+	"github.com/slotwire/slotwire/internal/tracing"
 )
 
 // Roles of a node.
@@ -43,8 +44,11 @@ type Config struct {
 	// MetricsAddr, when set, serves GET /metrics (Prometheus text format)
 	// on its own listener, so operators can bind it privately.
 	MetricsAddr string
-	DB          string // SQLite path (default ./slotwire.db) or postgres:// URL
-	AdminToken  string
+	// OTLPEndpoint, when set, sends traces of publishes, commits and
+	// attempts to this OTLP/HTTP collector (internal/tracing).
+	OTLPEndpoint string
+	DB           string // SQLite path (default ./slotwire.db) or postgres:// URL
+	AdminToken   string
 	// AllowPrivateEndpoints lets endpoints reach loopback and private
 	// addresses.
 	AllowPrivateEndpoints bool
@@ -95,6 +99,8 @@ type Node struct {
 	Metrics     *metrics.Metrics
 	metricsHTTP *http.Server
 	metricsLn   net.Listener
+	// Tracing is the tracer provider (nil when --otlp-endpoint is empty).
+	Tracing *tracing.Provider
 	// Validators added by extensions for catalog event types.
 	validators []api.EventValidator
 	// Samplers added by extensions give event type examples.
@@ -157,10 +163,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Store = st
+	n.Tracing, err = tracing.New(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, NodeID: cfg.NodeID,
+		Version: slotwire.Version, Logger: cfg.Logger.With("component", "tracing")})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	n.build()
 	for _, ext := range cfg.Extensions {
 		if err := ext(n); err != nil {
-			st.Close()
+			n.closeStore()
 			return nil, err
 		}
 	}
@@ -168,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.Dispatcher != nil {
 		if err := n.Dispatcher.Start(ctx); err != nil {
 			n.Ingester.Stop()
-			st.Close()
+			n.closeStore()
 			return nil, fmt.Errorf("start dispatcher: %w", err)
 		}
 	}
@@ -199,6 +211,11 @@ func withDefaults(cfg Config) (Config, error) {
 	if cfg.Role != RoleAll && cfg.Role != RoleAPI && cfg.Role != RoleWorker {
 		return cfg, fmt.Errorf("role must be all, api or worker, not %q", cfg.Role)
 	}
+	if cfg.OTLPEndpoint != "" {
+		if _, err := tracing.TracesURL(cfg.OTLPEndpoint); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -222,12 +239,14 @@ func (n *Node) build() {
 		dc.OnTransition = n.emitTransition
 		dc.Observe = n.Metrics.Observe
 		dc.OnRetention = n.Metrics.Retention
+		dc.Tracer = n.Tracing.Tracer()
 		// Several nodes may share a PostgreSQL database: bound endpoints
 		// across all of them.
 		dc.SharedLimits = dc.SharedLimits || st.Capabilities().MultiNode
 		n.Dispatcher = dispatch.New(dc)
 	}
-	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest"), OnStored: n.Metrics.Ingested}
+	ic := ingest.Config{Store: st, Logger: cfg.Logger.With("component", "ingest"), OnStored: n.Metrics.Ingested,
+		Tracer: n.Tracing.Tracer()}
 	ic.Dispatcher = n.Dispatcher // nil on API-only nodes: ingest notifies the workers through the store
 	n.Ingester = ingest.New(ic)
 	n.Scopes = scopes.New()
@@ -235,8 +254,8 @@ func (n *Node) build() {
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
-		Catalogs: func() []api.Catalog { return n.catalogs },
-		Tester:   dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
+		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(),
+		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
 	})
 }
 
@@ -387,5 +406,14 @@ func (n *Node) stopServices() {
 	if n.Dispatcher != nil {
 		n.Dispatcher.Stop()
 	}
+	n.closeStore()
+}
+
+// closeStore closes the store, then sends the spans still buffered (at
+// most 5 s): every service that makes spans has stopped.
+func (n *Node) closeStore() {
 	n.Store.Close()
+	if err := n.Tracing.Close(); err != nil {
+		n.Log.Warn("flushing traces", "err", err)
+	}
 }
