@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/server"
 	"github.com/slotwire/slotwire/internal/store"
@@ -21,6 +23,12 @@ func extensions() []server.Extension {
 		scheduling.RegisterScopes(n.Scopes)
 		n.AddSampler(scheduling.Sample)
 		n.AddCatalog(scheduling.CatalogSource{})
+		if n.Config.Role != server.RoleAPI {
+			// Timers fire on every node that delivers; each fires once.
+			timers := svc.Timers()
+			timers.Start(context.Background())
+			n.OnStop(timers.Stop)
+		}
 		return nil
 	}}
 }

@@ -39,7 +39,7 @@ var Scopes = []struct{ Name, Description string }{
 	{"customer_fields", "customer custom field definitions (customer_field.*)"},
 	{"shifts", "resource shifts (shift.*)"},
 	{"service_groups", "service groups (service_group.*)"},
-	{"notifications", "notifications sent to customers and staff; no scheduling-core event needs it yet"},
+	{"notifications", "notifications to send to customers (notification.*) and the notification settings"},
 }
 
 // CatalogSource is the catalog as GET /v1/event-types lists it (api.Catalog).
@@ -292,6 +292,33 @@ func (b *catalogBuilder) addAppointments() {
 		extend(apptEvt, map[string]*Schema{"previous": statusPrev}, "previous"),
 		with(ex.noShow, "previous", map[string]any{"status": StatusConfirmed}))
 	b.add("appointment.deleted", "events", "An appointment was deleted."+apptNote+" as it was.", apptEvt, ex.appt)
+	b.addTimed(apptEvt, apptNote)
+}
+
+// addTimed adds the events timers fire and the notifications produced.
+func (b *catalogBuilder) addTimed(apptEvt *Schema, apptNote string) {
+	ex := b.ex
+	start := ex.appt.Start
+	const timing = ", `due_at` (the moment it was due) and `late` (true when it fired more than 2 s after `due_at`, for example after the node was down)"
+	channel := enumOf(ChannelEmail, ChannelSMS)
+	b.add(TypeReminder, "events", "A reminder of an appointment is due: one event per reminder of the notification settings and channel, `before` the start. An appointment booked or moved closer to its start than `before` gets none."+apptNote+", with `channel`, `before`"+timing+".",
+		extend(apptEvt, map[string]*Schema{"channel": channel, "before": describe(str(), "a duration such as 24h"), "due_at": dateTime(), "late": boolean()},
+			"channel", "before", "due_at", "late"),
+		with(ex.appt, "channel", ChannelEmail, "before", "24h0m0s", "due_at", start.Add(-24*time.Hour), "late", false))
+	for _, t := range []struct{ typ, what, at string }{{TypeStarting, "starts", "start"}, {TypeEnded, "ended", "end"}} {
+		b.add(t.typ, "events", "An appointment "+t.what+", or is `offset` away from its "+t.at+" (one event per offset of the notification settings' `"+map[string]string{TypeStarting: "starting", TypeEnded: "ended"}[t.typ]+"`, default the moment itself; an endpoint wanting one offset filters on `.data.offset`)."+apptNote+", with `offset`"+timing+".",
+			extend(apptEvt, map[string]*Schema{"offset": describe(str(), "a duration such as -15m0s or 0s"), "due_at": dateTime(), "late": boolean()},
+				"offset", "due_at", "late"),
+			with(ex.appt, "offset", "-15m0s", "due_at", start.Add(-15*time.Minute), "late", false))
+	}
+	rcpt := objectOf(map[string]*Schema{"customer_id": str(), "name": str(), "email": str(), "phone": str()})
+	b.add(TypeNotification, "notifications", "A confirmation or a reminder is to be sent to the appointment's customer on a channel (notification settings). Slotwire sends no SMS: a receiver sends it with this event. Data has `id`, `kind` (confirmation or reminder), `trigger` (booked, rescheduled or cancelled, for confirmations), `before` (for reminders), `channel`, `recipient` (the customer's id, name, e-mail and phone; empty strings without a customer) and the `appointment` expanded.",
+		objectOf(map[string]*Schema{"id": str(), "kind": enumOf("confirmation", "reminder"),
+			"trigger": enumOf(TriggerBooked, TriggerRescheduled, TriggerCancelled), "before": str(), "channel": channel,
+			"recipient": rcpt, "appointment": apptEvt}, "id", "kind", "channel", "recipient", "appointment"),
+		map[string]any{"id": "ntf_01J9Z3K5M7N9P1Q3R5S7T9V1W3", "kind": "reminder", "before": "24h0m0s", "channel": ChannelSMS,
+			"recipient": map[string]string{"customer_id": ex.customer.ID, "name": ex.customer.Fields.Name, "email": ex.customer.Fields.Email, "phone": ex.customer.Fields.Phone},
+			"appointment": ex.appt})
 }
 
 func (b *catalogBuilder) addGroupEvents() {

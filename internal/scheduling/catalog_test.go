@@ -19,6 +19,7 @@ var wantTypes = func() []string {
 	out := []string{
 		"appointment.created", "appointment.updated", "appointment.rescheduled", "appointment.cancelled",
 		"appointment.no_show", "appointment.deleted",
+		"appointment.reminder", "appointment.starting", "appointment.ended", "notification.created",
 		"group_event.created", "group_event.updated", "group_event.deleted",
 		"group_event.booking.created", "group_event.booking.cancelled", "group_event.booking.rebooked",
 		"company.updated",

@@ -25,6 +25,7 @@ func (s *Service) Register(srv httpx.Router) {
 	s.registerCompany(httpx.Scoped(srv, "company"))
 	s.registerAppointments(httpx.Scoped(srv, "events"))
 	s.registerGroupEvents(httpx.Scoped(srv, "events"))
+	s.registerNotifications(httpx.Scoped(srv, "notifications"))
 }
 
 func tenantID(r *http.Request) string { return httpx.TenantFrom(r.Context()).ID }

@@ -25,6 +25,8 @@ const (
 	PrefixAppointment    = "apt_"
 	PrefixGroupEvent     = "gev_"
 	PrefixBooking        = "gbk_"
+	PrefixTimer          = "tmr_"
+	PrefixNotification   = "ntf_"
 	maxBody              = 1 << 20
 	maxText              = 10000
 	maxName              = 200
@@ -138,7 +140,10 @@ func (t *txn) apptEvent(a *Appointment, typ string, v any) error {
 	if a.Source.App != "" || a.Source.Type != "" {
 		src = &slotwire.EventSource{App: a.Source.App, Type: a.Source.Type}
 	}
-	return t.emit(a.ID, typ, src, v)
+	if err := t.emit(a.ID, typ, src, v); err != nil {
+		return err
+	}
+	return t.changed(a, typ, v)
 }
 
 // event emits an event of this tenant with data marshalled from v. key is
