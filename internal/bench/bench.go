@@ -94,6 +94,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			rs, err = b.operations(ctx)
 		case 10:
 			rs, err = b.space(ctx)
+		case 11:
+			rs, err = b.timers(ctx)
 		default:
 			return results, fmt.Errorf("no scenario %d", s)
 		}
