@@ -71,6 +71,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	db := &DB{w: w, r: r, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
 	db.DB = &sqlstore.DB{W: w, R: r, D: dialect{}, Log: o.Logger, Box: o.Box}
 	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, db.recordOutcomes
+	db.DB.SecureTx, db.DB.Purge = secureTx, db.purge
 	if err := db.open(ctx, path, o.Migrate); err != nil {
 		db.Close()
 		return nil, err
@@ -164,6 +165,11 @@ func (dialect) Unreachable(error) bool { return false }
 
 // sqliteFull is SQLite's result code SQLITE_FULL.
 const sqliteFull = 13
+
+// ContainsFold: SQLite's lower() lowers ASCII letters only, as the
+// erasure's terms are lowered.
+func (dialect) ContainsFold(text string) string { return `instr(lower(` + text + `), ?) > 0` }
+func (dialect) BlobText(col string) string      { return `CAST(` + col + ` AS TEXT)` }
 
 func (dialect) TableExists() string {
 	return `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
