@@ -69,7 +69,10 @@ type Config struct {
 	Sample SampleSource
 	// Tester sends test events (POST /v1/endpoints/{id}/test).
 	Tester EndpointTester
-	Now    func() time.Time
+	// Erasers are the modules' parts of an erasure (POST /v1/erasures),
+	// run in its transaction (none by default).
+	Erasers func() []store.Eraser
+	Now     func() time.Time
 }
 
 // EndpointTester sends a test event, or a verification challenge, to an
@@ -169,6 +172,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Catalogs == nil {
 		cfg.Catalogs = func() []Catalog { return nil }
+	}
+	if cfg.Erasers == nil {
+		cfg.Erasers = func() []store.Eraser { return nil }
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if cfg.TenantEventsPerSecond > 0 {
