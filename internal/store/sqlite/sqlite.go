@@ -1,7 +1,8 @@
 // Package sqlite is the embedded storage driver of Slotwire, on a single
-// SQLite file in WAL mode with foreign keys on and full fsync. Writes go
-// through one connection (SQLite has one writer anyway); reads use a small
-// pool that WAL lets run beside the writer. The queries shared with
+// SQLite file in WAL mode with foreign keys on, full fsync and freed
+// content zeroed (secure_delete). Writes go through one connection (SQLite
+// has one writer anyway); reads use a small pool that WAL lets run beside
+// the writer. The queries shared with
 // PostgreSQL live in store/sqlstore; this package keeps the file, its
 // pools and pragmas, its migrations, and the hot paths written for SQLite
 // (ingest, claim, complete).
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/slotwire/slotwire/internal/secrets"
@@ -106,7 +108,12 @@ func openPools(path, synchronous string) (w, r *sql.DB, err error) {
 		return nil, nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL or EXTRA, not %q", synchronous)
 	}
 	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"}
-	if w, err = sql.Open(driverName, dsn(path, pragmas, true)); err != nil {
+	// The writer zeroes what it deletes or overwrites inside b-tree pages
+	// (secure_delete FAST: no extra I/O, the pages are written anyway),
+	// so that old copies of rows do not stay in free space for an
+	// erasure to miss; an erasure turns it fully on (secureTx).
+	writer := append(slices.Clip(pragmas), "secure_delete(FAST)")
+	if w, err = sql.Open(driverName, dsn(path, writer, true)); err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)

@@ -63,7 +63,7 @@ type DB struct {
 	SecureTx func(ctx context.Context, tx *sql.Tx) error
 	// Purge, when set, runs after an erasure's transaction, committed or
 	// not, to remove the old versions of the rows it changed (SQLite:
-	// secure_delete off again and a WAL checkpoint that truncates the
+	// secure_delete back to FAST and a WAL checkpoint that truncates the
 	// log; PostgreSQL: VACUUM of the tables).
 	Purge func(ctx context.Context, tables []string) error
 

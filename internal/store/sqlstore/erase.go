@@ -25,7 +25,7 @@ const eraseBatch = 100
 // found with a cheap filter (the lowered text holds an address or id) and
 // decided by package erasure; only rows that change are written. Then
 // Purge removes what old row versions the driver can, whatever the
-// outcome (on SQLite it also turns secure_delete off again).
+// outcome (on SQLite it also turns secure_delete back to FAST).
 func (db *DB) Erase(ctx context.Context, e *slotwire.Erasure, p *erasure.Person, erasers []store.Eraser) error {
 	tables := slices.Clone(erasedTables)
 	for _, er := range erasers {
