@@ -145,14 +145,20 @@ func (db *DB) eraseEvents(ctx context.Context, tx *sql.Tx, tenantID string, p *e
 	}
 }
 
-// eraseEvent rewrites one event: its payload by the erasure rules, its
-// idempotency key dropped if it holds an address (a replaced one could
-// collide with another), the address replaced in its ordering key and in
-// that of its deliveries.
+// eraseEvent rewrites one event: its payload by the erasure rules (an
+// empty one, whose body is no longer kept, stays empty), its idempotency
+// key dropped if it holds an address (a replaced one could collide with
+// another), the address replaced in its ordering key and in that of its
+// deliveries.
 func (db *DB) eraseEvent(ctx context.Context, tx *sql.Tx, p *erasure.Person, ev erasedEvent) (bool, error) {
-	payload, changed, err := p.JSON(ev.payload)
-	if err != nil {
-		return false, fmt.Errorf("erase: event %s: %w", ev.id, err)
+	payload, changed := ev.payload, false
+	if len(payload) == 0 {
+		payload = []byte{} // an empty BLOB may scan as nil: written back empty, not NULL
+	} else {
+		var err error
+		if payload, changed, err = p.JSON(ev.payload); err != nil {
+			return false, fmt.Errorf("erase: event %s: %w", ev.id, err)
+		}
 	}
 	key, okey := ev.key, ev.okey
 	if key.Valid && p.Text(key.String) != key.String {

@@ -20,6 +20,7 @@ type erasureFixture struct {
 	byID       *slotwire.Event // identified by the id only
 	stray      *slotwire.Event // the address in free text
 	keyed      *slotwire.Event // the address in its idempotency and ordering keys
+	bodiless   *slotwire.Event // its payload emptied, the address in its ordering key
 	unrelated  *slotwire.Event
 	otherEvent *slotwire.Event // the other tenant's, with the address
 	failed     string          // delivery with an attempts row echoing the address
@@ -44,15 +45,23 @@ func newErasureFixture(t *testing.T, s store.Store) *erasureFixture {
 	f.keyed.IdempotencyKey, f.keyed.OrderingKey = "signup-jan@example.com", "jan@example.com"
 	f.keyed.Payload = f.keyed.BuildPayload()
 	f.unrelated = dataEvent(f.ten, `{"customer":{"id":"cus_PIET","name":"Piet","email":"piet@example.com"}}`)
+	f.bodiless = dataEvent(f.ten, `{"n":2}`)
+	f.bodiless.OrderingKey = "JAN@example.com"
 	f.otherEvent = dataEvent(f.other, `{"customer":{"name":"Jan","email":"jan@example.com"}}`)
-	ingest(t, s, t0, f.byEmail, f.byID, f.stray, f.keyed, f.unrelated)
+	ingest(t, s, t0, f.byEmail, f.byID, f.stray, f.keyed, f.unrelated, f.bodiless)
+	// An event whose body is no longer kept (as retention leaves it).
+	_, err := s.Write(ctx(), func(ctx context.Context, tx store.WriteTx) error {
+		_, err := tx.ExecContext(ctx, tx.Dialect().Rebind(`UPDATE events SET payload = ? WHERE id = ?`), []byte{}, f.bodiless.ID)
+		return err
+	})
+	must(t, err)
 	ingest(t, s, t0, f.otherEvent)
 	jobs := claim(t, s, ep.ID, "n", t0, 2)
 	ok := outcome(jobs[0], "n", slotwire.StatusSucceeded, t0, 200)
 	ok.Attempt.ResponseBody = `{"received":"jan@example.com"}`
 	bad := outcome(jobs[1], "n", slotwire.StatusFailed, t0, 422)
 	bad.Attempt.ResponseBody, bad.Attempt.Error = "unknown user Jan@Example.com", "HTTP 422: jan@example.com"
-	_, err := complete(s, []store.Outcome{ok, bad}, t0, 0)
+	_, err = complete(s, []store.Outcome{ok, bad}, t0, 0)
 	must(t, err)
 	f.inline, f.failed = jobs[0].Delivery.ID, jobs[1].Delivery.ID
 	return f
@@ -100,8 +109,8 @@ func testErasure(t *testing.T, s store.Store) {
 
 	e := newErasure(erasure.SubjectEmail)
 	must(t, s.Erase(ctx(), e, person(), []store.Eraser{crmEraser(nil)}))
-	if len(e.Counts) != 3 || e.Counts["events"] != 4 || e.Counts["attempts"] != 2 || e.Counts["contacts"] != 1 {
-		t.Fatalf("counts = %v, want 4 events, 2 attempts, 1 contact", e.Counts)
+	if len(e.Counts) != 3 || e.Counts["events"] != 5 || e.Counts["attempts"] != 2 || e.Counts["contacts"] != 1 {
+		t.Fatalf("counts = %v, want 5 events, 2 attempts, 1 contact", e.Counts)
 	}
 	if ten, _ := s.GetTenant(ctx(), f.ten.ID); ten.Name != "Erased once" {
 		t.Fatal("the module's change was lost")
@@ -143,6 +152,15 @@ func checkErasedEvents(t *testing.T, s store.Store, f *erasureFixture) {
 		t.Errorf("keys = %q, %q: want the idempotency key dropped, the address replaced in the ordering key",
 			keyed.IdempotencyKey, keyed.OrderingKey)
 	}
+	var okey string
+	var size int
+	must(t, s.Read(ctx(), func(ctx context.Context, tx store.ReadTx) error {
+		return tx.QueryRowContext(ctx, tx.Dialect().Rebind(`SELECT ordering_key, length(payload) FROM events WHERE id = ?`),
+			f.bodiless.ID).Scan(&okey, &size)
+	}))
+	if okey != erasure.Placeholder || size != 0 {
+		t.Errorf("event without a body: ordering key %q, payload of %d bytes", okey, size)
+	}
 }
 
 func checkErasedAttempts(t *testing.T, s store.Store, f *erasureFixture) {
@@ -183,7 +201,7 @@ func checkErasureRecords(t *testing.T, s store.Store, f *erasureFixture, first *
 	}
 	got := all[1]
 	if got.APIKeyID != "key_1" || got.Subject != erasure.SubjectEmail || !got.CreatedAt.Equal(first.CreatedAt) ||
-		len(got.Counts) != 3 || got.Counts["events"] != 4 || got.Counts["contacts"] != 1 {
+		len(got.Counts) != 3 || got.Counts["events"] != 5 || got.Counts["contacts"] != 1 {
 		t.Fatalf("record = %+v, want %+v", got, first)
 	}
 	page, err := s.ListErasures(ctx(), f.ten.ID, store.Page{Limit: 1, Before: second.ID})
