@@ -15,4 +15,7 @@ func TestErasureMarshalsFlat(t *testing.T) {
 	if err != nil || string(b) != want {
 		t.Fatalf("json = %s, %v\nwant   %s", b, err, want)
 	}
+	if v, err := json.Marshal(*e); err != nil || string(v) != want {
+		t.Fatalf("json of the value = %s, %v", v, err)
+	}
 }

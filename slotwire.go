@@ -474,7 +474,7 @@ type Erasure struct {
 
 // MarshalJSON writes the erasure as one flat object: id, created_at,
 // subject, api_key_id, then the counts by name, sorted.
-func (e *Erasure) MarshalJSON() ([]byte, error) {
+func (e Erasure) MarshalJSON() ([]byte, error) {
 	b := []byte(`{"id":`)
 	b = appendJSONString(b, e.ID)
 	b = append(b, `,"created_at":`...)
