@@ -14,6 +14,7 @@ const (
 	PrefixEndpoint = "ep_"
 	PrefixEvent    = "evt_"
 	PrefixDelivery = "dlv_"
+	PrefixErasure  = "era_"
 )
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -472,4 +474,49 @@ type TestResult struct {
 	// Body is the start of the answer's body (at most 4 KiB, valid UTF-8).
 	Body  string `json:"body,omitempty"`
 	Error string `json:"error,omitempty"`
+}
+
+// Erasure is the record of an erasure of a person's personal data (POST
+// /v1/erasures): who asked, how the person was named and how many records
+// were changed, by kind ("events", "attempts", and the modules' kinds such
+// as "customers"). It never holds the person's address or id.
+type Erasure struct {
+	ID       string
+	TenantID string
+	// APIKeyID is the key that asked.
+	APIKeyID string
+	// Subject is how the request named the person: "customer_id" or
+	// "email".
+	Subject   string
+	Counts    map[string]int
+	CreatedAt time.Time
+}
+
+// MarshalJSON writes the erasure as one flat object: id, created_at,
+// subject, api_key_id, then the counts by name, sorted.
+func (e Erasure) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"id":`)
+	b = appendJSONString(b, e.ID)
+	b = append(b, `,"created_at":`...)
+	at, err := e.CreatedAt.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, at...)
+	b = append(b, `,"subject":`...)
+	b = appendJSONString(b, e.Subject)
+	b = append(b, `,"api_key_id":`...)
+	b = appendJSONString(b, e.APIKeyID)
+	names := make([]string, 0, len(e.Counts))
+	for n := range e.Counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b = append(b, ',')
+		b = appendJSONString(b, n)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(e.Counts[n]), 10)
+	}
+	return append(b, '}'), nil
 }

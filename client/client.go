@@ -347,6 +347,23 @@ func (c *Client) Replay(ctx context.Context, id string) (*Delivery, error) {
 	return &d, err
 }
 
+// Erase erases a person's personal data from the tenant's stored events,
+// attempts and scheduling records (the key needs the erasure or admin
+// scope) and returns the record of the erasure with what it changed.
+func (c *Client) Erase(ctx context.Context, in ErasureInput) (*Erasure, error) {
+	var e Erasure
+	err := c.Do(ctx, http.MethodPost, "/v1/erasures", in, &e)
+	return &e, err
+}
+
+// ListErasures returns a page of the tenant's erasure records, newest
+// first; cursor "" is the first page and limit 0 the server's default.
+func (c *Client) ListErasures(ctx context.Context, cursor string, limit int) (*Page[Erasure], error) {
+	var l Page[Erasure]
+	err := c.Do(ctx, http.MethodGet, "/v1/erasures?"+pageQuery(cursor, limit).Encode(), nil, &l)
+	return &l, err
+}
+
 func pageQuery(cursor string, limit int) url.Values {
 	q := url.Values{}
 	if cursor != "" {

@@ -255,3 +255,35 @@ func TestPublishBatchAndErrors(t *testing.T) {
 		t.Fatalf("Do raw = %+v, %v", acc, err)
 	}
 }
+
+func TestEraseAndListErasures(t *testing.T) {
+	ctx := context.Background()
+	c := tenantClient(t, startServer(t))
+	acc, err := c.Publish(ctx, "crm.contact.updated", map[string]any{"contact": map[string]any{"email": "jan@example.com", "name": "Jan"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Erase(ctx, client.ErasureInput{})
+	wantAPIError(t, err, http.StatusBadRequest, "invalid_request")
+	e, err := c.Erase(ctx, client.ErasureInput{Email: "Jan@Example.com"})
+	if err != nil || !strings.HasPrefix(e.ID, "era_") || e.Subject != "email" || e.APIKeyID == "" || e.CreatedAt.IsZero() ||
+		e.Counts["events"] != 1 || e.Counts["attempts"] != 0 {
+		t.Fatalf("Erase = %+v, %v", e, err)
+	}
+	ev, err := c.GetEvent(ctx, acc.ID)
+	if err != nil || string(ev.Data) != `{"contact":{"email":"[erased]","name":"[erased]"}}` {
+		t.Fatalf("event after the erasure: %s, %v", ev.Data, err)
+	}
+	second, err := c.Erase(ctx, client.ErasureInput{CustomerID: "cus_01J9Z8K4T3M2N1P0Q9R8S7T6V5"})
+	if err != nil || second.Subject != "customer_id" || second.Counts["events"] != 0 {
+		t.Fatalf("second Erase = %+v, %v", second, err)
+	}
+	l, err := c.ListErasures(ctx, "", 1)
+	if err != nil || len(l.Data) != 1 || l.Data[0].ID != second.ID || l.NextCursor != second.ID {
+		t.Fatalf("first page = %+v, %v", l, err)
+	}
+	l, err = c.ListErasures(ctx, l.NextCursor, 1)
+	if err != nil || len(l.Data) != 1 || l.Data[0].ID != e.ID || l.Data[0].Counts["events"] != 1 || !l.Data[0].CreatedAt.Equal(e.CreatedAt) {
+		t.Fatalf("second page = %+v, %v", l, err)
+	}
+}

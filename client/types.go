@@ -341,3 +341,57 @@ type StatsHour struct {
 	Failed    int64     `json:"failed"`
 	Retrying  int64     `json:"retrying"`
 }
+
+// ErasureInput names the person Client.Erase erases: exactly one of a
+// scheduling customer id (cus_…) or an e-mail address.
+type ErasureInput struct {
+	CustomerID string `json:"customer_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+}
+
+// Erasure is the record of an erasure (Client.Erase, Client.ListErasures):
+// who asked and what changed, never the person's address or id.
+type Erasure struct {
+	ID        string
+	CreatedAt time.Time
+	// Subject is how the person was named: "customer_id" or "email".
+	Subject string
+	// APIKeyID is the key that asked.
+	APIKeyID string
+	// Counts are the records changed, by kind: "events" and "attempts",
+	// and the scheduling core's "customers", "appointments", "resources"
+	// and "managers".
+	Counts map[string]int
+}
+
+// UnmarshalJSON reads the flat object the API answers: the fields above,
+// and every other member as a count.
+func (e *Erasure) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	e.Counts = map[string]int{}
+	for k, v := range m {
+		var err error
+		switch k {
+		case "id":
+			err = json.Unmarshal(v, &e.ID)
+		case "created_at":
+			err = json.Unmarshal(v, &e.CreatedAt)
+		case "subject":
+			err = json.Unmarshal(v, &e.Subject)
+		case "api_key_id":
+			err = json.Unmarshal(v, &e.APIKeyID)
+		default:
+			var n int
+			if json.Unmarshal(v, &n) == nil {
+				e.Counts[k] = n
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -14,7 +14,7 @@ func modules() []store.Module { return []store.Module{scheduling.Module} }
 
 // extensions lists the optional parts linked into this binary: the
 // scheduling core, whose changes emit events through the store's
-// transactional outbox.
+// transactional outbox and whose records an erasure also rewrites.
 func extensions() []server.Extension {
 	return []server.Extension{func(n *server.Node) error {
 		svc := scheduling.New(scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake})
@@ -23,6 +23,7 @@ func extensions() []server.Extension {
 		scheduling.RegisterScopes(n.Scopes)
 		n.AddSampler(scheduling.Sample)
 		n.AddCatalog(scheduling.CatalogSource{})
+		n.AddEraser(svc.Eraser())
 		if n.Config.Role != server.RoleAPI {
 			// Timers fire on every node that delivers; each fires once.
 			timers := svc.Timers()

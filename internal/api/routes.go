@@ -58,6 +58,9 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/deliveries/{id}/payload", s.deliveryPayload)
 	s.HandleTenant("POST /v1/deliveries/{id}/replay", s.replayDelivery)
 
+	s.HandleTenant("POST /v1/erasures", s.createErasure)
+	s.HandleTenant("GET /v1/erasures", s.listErasures)
+
 	s.mux.HandleFunc("/", s.noRoute)
 }
 

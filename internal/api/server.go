@@ -73,7 +73,10 @@ type Config struct {
 	// Tracer, when tracing is on, continues a publisher's trace from its
 	// request's traceparent header.
 	Tracer *tracing.Tracer
-	Now    func() time.Time
+	// Erasers are the modules' parts of an erasure (POST /v1/erasures),
+	// run in its transaction (none by default).
+	Erasers func() []store.Eraser
+	Now     func() time.Time
 }
 
 // EndpointTester sends a test event, or a verification challenge, to an
@@ -173,6 +176,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Catalogs == nil {
 		cfg.Catalogs = func() []Catalog { return nil }
+	}
+	if cfg.Erasers == nil {
+		cfg.Erasers = func() []store.Eraser { return nil }
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if cfg.TenantEventsPerSecond > 0 {

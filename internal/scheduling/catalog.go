@@ -317,7 +317,7 @@ func (b *catalogBuilder) addTimed(apptEvt *Schema, apptNote string) {
 			"trigger": enumOf(TriggerBooked, TriggerRescheduled, TriggerCancelled), "before": str(), "channel": channel,
 			"recipient": rcpt, "appointment": apptEvt}, "id", "kind", "channel", "recipient", "appointment"),
 		map[string]any{"id": "ntf_01J9Z3K5M7N9P1Q3R5S7T9V1W3", "kind": "reminder", "before": "24h0m0s", "channel": ChannelSMS,
-			"recipient": map[string]string{"customer_id": ex.customer.ID, "name": ex.customer.Fields.Name, "email": ex.customer.Fields.Email, "phone": ex.customer.Fields.Phone},
+			"recipient":   map[string]string{"customer_id": ex.customer.ID, "name": ex.customer.Fields.Name, "email": ex.customer.Fields.Email, "phone": ex.customer.Fields.Phone},
 			"appointment": ex.appt})
 }
 

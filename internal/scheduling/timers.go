@@ -332,4 +332,3 @@ func (s *Service) nextDue(ctx context.Context) (time.Time, bool) {
 	}
 	return time.UnixMilli(*next), true
 }
-

@@ -33,9 +33,9 @@ func (e *env) fire(t *testing.T, now time.Time) int {
 
 var reminderSettings = map[string]any{
 	"confirmations": map[string]any{"on": []string{"booked", "rescheduled", "cancelled"}, "channels": []string{"email"}},
-	"reminders": []map[string]any{{"before": "24h", "channels": []string{"email", "sms"}}, {"before": "1h", "channels": []string{"email"}}},
-	"starting":  []string{"-15m", "0s"},
-	"ended":     []string{"10m"},
+	"reminders":     []map[string]any{{"before": "24h", "channels": []string{"email", "sms"}}, {"before": "1h", "channels": []string{"email"}}},
+	"starting":      []string{"-15m", "0s"},
+	"ended":         []string{"10m"},
 }
 
 // Reminders, starting and ended fire at their moments, once; they move
@@ -106,7 +106,7 @@ func TestBookedCloserThanAReminder(t *testing.T) {
 	f := e.fixture(t)
 	e.must(t, http.StatusOK, "PUT", "/v1/notification-settings", reminderSettings)
 	e.setNow(mustTime(t, at(1, 9.5)))
-	e.book(t, at(1, 10), at(1, 11), f.person) // 30 minutes ahead
+	e.book(t, at(1, 10), at(1, 11), f.person)          // 30 minutes ahead
 	if n := e.fire(t, mustTime(t, at(2, 0))); n != 3 { // starting -15m, starting 0s, ended +10m
 		t.Fatalf("%d fired", n)
 	}

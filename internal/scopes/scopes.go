@@ -1,7 +1,8 @@
 // Package scopes is the policy of what an API key may do. A key holds
 // scopes; every event type needs one (the scheduling catalog's for its
-// types, Custom for a tenant's own), and Admin covers everything,
-// including keys and settings and the "*" pattern.
+// types, Custom for a tenant's own), Erasure is needed to erase a person's
+// data, and Admin covers everything, including keys and settings and the
+// "*" pattern.
 package scopes
 
 import (
@@ -15,6 +16,10 @@ import (
 const (
 	Admin  = slotwire.ScopeAdmin
 	Custom = "custom"
+	// Erasure lets a key erase a person's personal data (POST
+	// /v1/erasures) and read the record of erasures, and nothing else:
+	// for the tool of a data protection officer.
+	Erasure = "erasure"
 )
 
 // Set knows the scope names and which scope each event type needs.
@@ -28,8 +33,9 @@ func New() *Set {
 	// Slotwire's own event types (endpoint.disabled, webhook.test …) are
 	// about the tenant's configuration: admin.
 	return &Set{desc: map[string]string{
-		Admin:  "everything the tenant may do, including API keys and settings",
-		Custom: "the tenant's own event types (any type not in the catalog)",
+		Admin:   "everything the tenant may do, including API keys and settings",
+		Custom:  "the tenant's own event types (any type not in the catalog)",
+		Erasure: "erasing a person's personal data (POST /v1/erasures) and the record of erasures",
 	}, byPrefix: map[string]string{"endpoint": Admin, "slotwire": Admin, "webhook": Admin}}
 }
 

@@ -107,6 +107,8 @@ type Node struct {
 	samplers []api.SampleSource
 	// Catalogs added by extensions: their built-in event types.
 	catalogs []api.Catalog
+	// Erasers added by extensions: their parts of an erasure.
+	erasers []store.Eraser
 	// Scopes of API keys; extensions add theirs.
 	Scopes   *scopes.Set
 	stoppers []func()
@@ -255,7 +257,8 @@ func (n *Node) build() {
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
 		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(),
-		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
+		Erasers: func() []store.Eraser { return n.erasers },
+		Tester:  dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
 	})
 }
 
@@ -350,6 +353,9 @@ func (n *Node) sample(eventType string) (json.RawMessage, bool) {
 	}
 	return nil, false
 }
+
+// AddEraser adds a module's part of an erasure (POST /v1/erasures).
+func (n *Node) AddEraser(e store.Eraser) { n.erasers = append(n.erasers, e) }
 
 // AddValidator adds a catalog validator for POST /v1/events.
 func (n *Node) AddValidator(v api.EventValidator) { n.validators = append(n.validators, v) }

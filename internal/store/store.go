@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/erasure"
 )
 
 // Errors a store's operations may wrap, besides slotwire.ErrNotFound; both
@@ -192,6 +193,34 @@ type Capabilities struct {
 	Locker Locker
 }
 
+// Erasures removes a person's personal data from what the store and its
+// modules keep, and keeps the record of each erasure (never the person's
+// data).
+type Erasures interface {
+	// Erase runs one erasure of e.TenantID's data about p in one
+	// transaction: the modules' erasers first (they may add to p what
+	// they know of the person, such as a customer's stored address), then
+	// the events, attempts and deliveries that hold the person's data,
+	// then the record e with its counts filled in. After the commit the
+	// driver removes what old row versions it can from its files
+	// (Purge).
+	Erase(ctx context.Context, e *slotwire.Erasure, p *erasure.Person, erasers []Eraser) error
+	// ListErasures returns a tenant's erasure records, newest first.
+	ListErasures(ctx context.Context, tenantID string, p Page) ([]*slotwire.Erasure, error)
+}
+
+// Eraser is a module's part of an erasure, run in the erasure's
+// transaction. Erase rewrites the module's rows about the person p (adding
+// to p the addresses and ids it finds for them) and returns how many rows
+// of each kind it changed ("customers": 1); it emits no events. Tables
+// lists every table it may change, for the driver's clean-up after the
+// commit.
+type Eraser struct {
+	Name   string
+	Tables []string
+	Erase  func(ctx context.Context, tx WriteTx, tenantID string, p *erasure.Person) (map[string]int, error)
+}
+
 // Store is everything Slotwire keeps.
 type Store interface {
 	Config
@@ -201,6 +230,7 @@ type Store interface {
 	Stats
 	Retention
 	Transactor
+	Erasures
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
 	// Ping reports whether the database is reachable.

@@ -100,6 +100,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	db := &DB{sql: sdb, cfg: cfg, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
 	db.DB = &sqlstore.DB{W: sdb, R: sdb, D: dialect{}, Log: o.Logger, Box: o.Box}
 	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, recordOutcomes
+	db.DB.Scrub = db.vacuum
 	if err := sdb.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: open %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
@@ -181,6 +182,11 @@ func (dialect) Rebind(q string) string { return Rebind(q) }
 func (dialect) True() string           { return "TRUE" }
 func (dialect) LockRow() string        { return " FOR NO KEY UPDATE" }
 func (dialect) TableExists() string    { return `SELECT to_regclass(?) IS NOT NULL` }
+
+// ContainsFold: lower() also lowers non-ASCII letters here, so the filter
+// keeps a superset of the rows the erasure rewrites.
+func (dialect) ContainsFold(text string) string { return `strpos(lower(` + text + `), ?) > 0` }
+func (dialect) BlobText(col string) string      { return `convert_from(` + col + `, 'UTF8')` }
 
 // StorageFull: SQLSTATE class 53 (disk full, out of memory, too many
 // connections are 53100, 53200, 53300; only disk full means storage).

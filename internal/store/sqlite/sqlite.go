@@ -1,7 +1,8 @@
 // Package sqlite is the embedded storage driver of Slotwire, on a single
-// SQLite file in WAL mode with foreign keys on and full fsync. Writes go
-// through one connection (SQLite has one writer anyway); reads use a small
-// pool that WAL lets run beside the writer. The queries shared with
+// SQLite file in WAL mode with foreign keys on, full fsync and freed
+// content zeroed (secure_delete). Writes go through one connection (SQLite
+// has one writer anyway); reads use a small pool that WAL lets run beside
+// the writer. The queries shared with
 // PostgreSQL live in store/sqlstore; this package keeps the file, its
 // pools and pragmas, its migrations, and the hot paths written for SQLite
 // (ingest, claim, complete).
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/slotwire/slotwire/internal/secrets"
@@ -71,6 +73,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	db := &DB{w: w, r: r, log: o.Logger, modules: append([]store.Module{Core}, o.Modules...)}
 	db.DB = &sqlstore.DB{W: w, R: r, D: dialect{}, Log: o.Logger, Box: o.Box}
 	db.DB.IngestTx, db.DB.RecordTx = db.ingestTx, db.recordOutcomes
+	db.DB.SecureTx, db.DB.Scrub = secureTx, db.purge
 	if err := db.open(ctx, path, o.Migrate); err != nil {
 		db.Close()
 		return nil, err
@@ -107,8 +110,12 @@ func openPools(path, synchronous string) (w, r *sql.DB, err error) {
 	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"}
 	// A new file is made with incremental vacuum, so the retention job can
 	// give space back (Compact); on an older file the pragma does nothing.
-	// The WAL is cut back to 64 MiB after checkpoints.
-	writer := append([]string{"auto_vacuum(2)"}, append(pragmas, "journal_size_limit(67108864)")...)
+	// The WAL is cut back to 64 MiB after checkpoints. The writer zeroes
+	// what it deletes or overwrites inside b-tree pages (secure_delete
+	// FAST: no extra I/O, the pages are written anyway), so that old
+	// copies of rows do not stay in free space for an erasure to miss; an
+	// erasure turns it fully on (secureTx).
+	writer := append([]string{"auto_vacuum(2)"}, append(slices.Clip(pragmas), "journal_size_limit(67108864)", "secure_delete(FAST)")...)
 	if w, err = sql.Open(driverName, dsn(path, writer, true)); err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -168,6 +175,11 @@ func (dialect) Unreachable(error) bool { return false }
 
 // sqliteFull is SQLite's result code SQLITE_FULL.
 const sqliteFull = 13
+
+// ContainsFold: SQLite's lower() lowers ASCII letters only, as the
+// erasure's terms are lowered.
+func (dialect) ContainsFold(text string) string { return `instr(lower(` + text + `), ?) > 0` }
+func (dialect) BlobText(col string) string      { return `CAST(` + col + ` AS TEXT)` }
 
 func (dialect) TableExists() string {
 	return `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`

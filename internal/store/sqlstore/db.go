@@ -37,6 +37,12 @@ type Dialect interface {
 	// TableExists is a query with one '?' (a table name) answering true
 	// when the table exists.
 	TableExists() string
+	// ContainsFold is a condition with one '?' (a string whose ASCII
+	// letters are in lower case), true when the text expression holds it
+	// once its own letters are lowered: the erasure's candidate filter.
+	ContainsFold(text string) string
+	// BlobText is the text of a BLOB (BYTEA) column holding UTF-8.
+	BlobText(col string) string
 }
 
 // DB runs the shared queries. W takes writes, R reads (the same pool on
@@ -51,6 +57,15 @@ type DB struct {
 	IngestTx func(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error
 	// RecordTx records attempts and moves their deliveries (Complete).
 	RecordTx func(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error
+	// SecureTx, when set, readies an erasure's transaction so that what
+	// it overwrites is zeroed in the database file (SQLite: secure_delete
+	// on the writer connection).
+	SecureTx func(ctx context.Context, tx *sql.Tx) error
+	// Scrub, when set, runs after an erasure's transaction, committed or
+	// not, to remove the old versions of the rows it changed (SQLite:
+	// secure_delete back to FAST and a WAL checkpoint that truncates the
+	// log; PostgreSQL: VACUUM of the tables).
+	Scrub func(ctx context.Context, tables []string) error
 
 	// Box seals the secrets stored (endpoint secrets and header values);
 	// nil stores them as they are (tools that never touch endpoints).

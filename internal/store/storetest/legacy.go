@@ -44,8 +44,8 @@ func LegacyUpgrade(t *testing.T, l Legacy) {
 	have, err := s.(interface {
 		Applied(context.Context) (map[string]int, error)
 	}).Applied(ctx())
-	// Converted to core 2 and scheduling 1, then migrated to the newest core.
-	if err != nil || have[store.CoreModule] != 21 || have["scheduling"] != 1 {
+	// Converted to core 2 and scheduling 1, then migrated to the newest of both.
+	if err != nil || have[store.CoreModule] != 22 || have["scheduling"] != 2 {
 		t.Fatalf("versions = %v, %v", have, err)
 	}
 	if ten, err := s.GetTenant(ctx(), "ten_old"); err != nil || ten.Name != "Old" {

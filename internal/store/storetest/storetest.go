@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"Slots", testSlots},
 		{"WriteEmits", testWriteEmits},
 		{"ReadBesideWrite", testReadBesideWrite},
+		{"Erasure", testErasure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
