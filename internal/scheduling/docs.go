@@ -55,6 +55,37 @@ Conventions:
   Start and end change only through ` + "`POST /v1/appointments/{id}/reschedule`" + ` (PATCH answers 422); cancelled and
   no-show appointments cannot be rescheduled or reopened. Shifts changing later does not touch booked appointments.
 
+## Time: reminders, starting and ended, confirmations
+
+A tenant's notification settings (` + "`GET`/`PUT /v1/notification-settings`" + `, scope ` + "`notifications`" + `) say what
+happens with time:
+
+` + "```json" + `
+{"confirmations":{"on":["booked","rescheduled","cancelled"],"channels":["email"]},
+ "reminders":[{"before":"24h","channels":["email","sms"]},{"before":"1h","channels":["email"]}],
+ "starting":["-15m","0s"],"ended":["10m"]}
+` + "```" + `
+
+- ` + "`reminders`" + ` (at most 10, each ` + "`before`" + ` a Go duration of 1 s or more, given once): one
+  ` + "`appointment.reminder`" + ` per reminder and channel at start − before, and a ` + "`notification.created`" + ` with it.
+  An appointment booked or moved closer to its start than ` + "`before`" + ` does not get that reminder.
+- ` + "`starting`" + ` and ` + "`ended`" + ` (default ` + "`[\"0s\"]`" + ` each, at most 10 offsets): one ` + "`appointment.starting`" + `
+  at start + offset per offset, one ` + "`appointment.ended`" + ` at end + offset. An endpoint that wants one offset only
+  subscribes to the type and sets its jq ` + "`filter`" + ` to ` + "`.data.offset == \"-15m0s\"`" + ` (offsets are written back in
+  Go's form: ` + "`-15m0s`, `24h0m0s`" + `). An empty list turns the type off.
+- ` + "`confirmations`" + `: a ` + "`notification.created`" + ` (kind ` + "`confirmation`" + `) per channel when an appointment is booked,
+  rescheduled or cancelled, in the same transaction as the change.
+- **Timers are durable.** Each appointment's timers are rows written in the transaction that books, moves, cancels
+  or deletes it: a rescheduled appointment's timers move with it, a cancelled, no-show or deleted one's are gone.
+  Changing the settings replaces the timers of every appointment still to come, in the same transaction. Each node
+  that delivers runs the timer loop (it sleeps until the next due timer, at most 250 ms); a due timer's event is
+  emitted and the timer deleted in one transaction, so it fires once — on PostgreSQL nodes take due timers with
+  ` + "`FOR UPDATE SKIP LOCKED`" + ` and share them. A timer that came due while no node ran fires when one starts, with
+  its original ` + "`due_at`" + ` and ` + "`late: true`" + ` (more than 2 s after due).
+- **SMS**: Slotwire sends no SMS. A ` + "`notification.created`" + ` with ` + "`channel: \"sms\"`" + ` carries the customer's
+  phone (` + "`recipient.phone`" + `) and the appointment; a receiver subscribed to ` + "`notification.created`" + ` sends it
+  through its SMS provider, for example with a filter ` + "`.data.channel == \"sms\"`" + ` on its endpoint.
+
 ## Scopes
 
 | Scope | Covers |
