@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/slotwire/slotwire/client"
 	"github.com/slotwire/slotwire/internal/receiver"
+	"github.com/slotwire/slotwire/internal/server"
 	"github.com/slotwire/slotwire/signature"
 )
 
@@ -244,4 +246,64 @@ func TestEndpointFeed(t *testing.T) {
 	apiErr(t, client.New(e.node.URL(), tok2).Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed", nil, nil), 401, "unauthorized")
 	apiErr(t, c.Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed?limit=0", nil, nil), 400, "invalid_request")
 	apiErr(t, c.Do(ctx, "GET", "/v1/endpoints/"+ep+"/feed?cursor=x", nil, nil), 400, "invalid_request")
+}
+
+// The feed's cursor holds across a restart: a receiver that read part of
+// the feed from one process reads the rest, in order, from the next one
+// on the same database.
+func TestFeedAcrossRestart(t *testing.T) {
+	t.Parallel()
+	cfg := fast()
+	cfg.Delivery.Schedule = []time.Duration{0}
+	cfg.DB = filepath.Join(t.TempDir(), "slotwire.db")
+	cfg.Addr, cfg.AdminToken, cfg.Migrate = "127.0.0.1:0", adminToken, true
+	ctx := context.Background()
+	first, err := server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := client.New(first.URL(), adminToken).CreateTenant(ctx, "Acme", "unlimited")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(first.URL(), ten.APIKey)
+	rc := receiver.New(func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	defer rc.Close()
+	ep := endpoint(t, c, rc.URL, "*")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, publish(t, c, "visit.created", map[string]int{"n": i}, ""))
+	}
+	var page *client.Feed
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if page, err = c.Feed(ctx, ep, "", 2); err == nil && len(page.Data) == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || len(page.Data) != 2 {
+		t.Fatalf("first page = %+v, %v", page, err)
+	}
+	first.Close()
+	second, err := server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	c = client.New(second.URL(), ten.APIKey)
+	ids = append(ids, publish(t, c, "visit.created", map[string]int{"n": 3}, ""))
+	got := []string{page.Data[0].EventID, page.Data[1].EventID}
+	cursor := page.NextCursor
+	for deadline := time.Now().Add(10 * time.Second); len(got) < 4 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		rest, err := c.Feed(ctx, ep, cursor, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range rest.Data {
+			got = append(got, it.EventID)
+		}
+		cursor = rest.NextCursor
+	}
+	if strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Fatalf("feed across a restart = %v, want %v", got, ids)
+	}
 }
