@@ -29,21 +29,34 @@ type oldRow struct {
 	created                                   int64
 }
 
+// Archived is what one archiving transaction changed: the ids of the
+// deliveries and events it archived (a driver may rewrite those rows).
+type Archived struct {
+	store.ArchiveResult
+	DeliveryIDs, EventIDs []any
+}
+
 // Archive archives a batch of old deliveries and events in one
 // transaction.
 func (db *DB) Archive(ctx context.Context, before, now time.Time, limit int) (store.ArchiveResult, error) {
-	var res store.ArchiveResult
-	err := db.InTxRetry(ctx, func(tx *sql.Tx) error {
-		res = store.ArchiveResult{}
-		if err := db.archiveDeliveries(ctx, tx, before, now, limit, &res); err != nil {
-			return err
-		}
-		return db.archiveEvents(ctx, tx, before, now, limit, &res)
+	var res Archived
+	err := db.InTxRetry(ctx, func(tx *sql.Tx) (err error) {
+		res, err = db.ArchiveTx(ctx, tx, before, now, limit)
+		return err
 	})
-	return res, err
+	return res.ArchiveResult, err
 }
 
-func (db *DB) archiveDeliveries(ctx context.Context, tx *sql.Tx, before, now time.Time, limit int, res *store.ArchiveResult) error {
+// ArchiveTx archives a batch inside tx.
+func (db *DB) ArchiveTx(ctx context.Context, tx *sql.Tx, before, now time.Time, limit int) (Archived, error) {
+	var res Archived
+	if err := db.archiveDeliveries(ctx, tx, before, now, limit, &res); err != nil {
+		return res, err
+	}
+	return res, db.archiveEvents(ctx, tx, before, now, limit, &res)
+}
+
+func (db *DB) archiveDeliveries(ctx context.Context, tx *sql.Tx, before, now time.Time, limit int, res *Archived) error {
 	mark, err := db.mark(ctx, tx, markArchiveDeliveries)
 	if err != nil {
 		return err
@@ -80,7 +93,7 @@ func (db *DB) archiveDeliveries(ctx context.Context, tx *sql.Tx, before, now tim
 // archiveRows archives the deliveries (failing those still waiting),
 // empties their attempts, and archives their events if nothing else
 // needs them.
-func (db *DB) archiveRows(ctx context.Context, tx *sql.Tx, take []oldRow, before, now time.Time, res *store.ArchiveResult) error {
+func (db *DB) archiveRows(ctx context.Context, tx *sql.Tx, take []oldRow, before, now time.Time, res *Archived) error {
 	ids, events := make([]any, len(take)), make([]any, 0, len(take))
 	var expired []store.Outcome
 	for i, r := range take {
@@ -105,40 +118,45 @@ func (db *DB) archiveRows(ctx context.Context, tx *sql.Tx, take []oldRow, before
 		WHERE delivery_id IN (`+in+`)`), ids...); err != nil {
 		return db.errf("archive attempts", err)
 	}
-	k, err := db.archiveEventRows(ctx, tx, events, before, now)
+	evs, err := db.archiveEventRows(ctx, tx, events, before, now)
 	if err != nil {
 		return err
 	}
-	res.Deliveries, res.Expired, res.Events = res.Deliveries+len(take), res.Expired+len(expired), res.Events+k
+	res.Deliveries, res.Expired, res.Events = res.Deliveries+len(take), res.Expired+len(expired), res.Events+len(evs)
+	res.DeliveryIDs, res.EventIDs = append(res.DeliveryIDs, ids...), append(res.EventIDs, evs...)
 	return db.WriteStats(ctx, tx, expired)
 }
 
 // archiveEventRows archives those of the events that are old enough and
 // that no delivery still needs (every delivery archived, or none).
-func (db *DB) archiveEventRows(ctx context.Context, tx *sql.Tx, ids []any, before, now time.Time) (int, error) {
-	r, err := tx.ExecContext(ctx, db.q(`UPDATE events SET payload = substr(payload, 1, 0), archived_at = ?
+func (db *DB) archiveEventRows(ctx context.Context, tx *sql.Tx, ids []any, before, now time.Time) ([]any, error) {
+	rows, err := tx.QueryContext(ctx, db.q(`UPDATE events SET payload = substr(payload, 1, 0), archived_at = ?
 		WHERE id IN (`+placeholders(len(ids))+`) AND archived_at IS NULL AND created_at < ?
-		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.archived_at IS NULL)`),
+		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.archived_at IS NULL) RETURNING id`),
 		append(append([]any{MS(now)}, ids...), MS(before))...)
 	if err != nil {
-		return 0, db.errf("archive events", err)
+		return nil, db.errf("archive events", err)
 	}
-	n, _ := r.RowsAffected()
-	return int(n), nil
+	out, err := collect(rows, func(s Scanner) (any, error) { var id string; return id, s.Scan(&id) })
+	if err != nil {
+		return nil, db.errf("archive events", err)
+	}
+	return out, nil
 }
 
 // archiveEvents goes through old events in order for those that had no
 // delivery (the others are archived with their last delivery).
-func (db *DB) archiveEvents(ctx context.Context, tx *sql.Tx, before, now time.Time, limit int, res *store.ArchiveResult) error {
+func (db *DB) archiveEvents(ctx context.Context, tx *sql.Tx, before, now time.Time, limit int, res *Archived) error {
 	ids, more, err := db.oldIDs(ctx, tx, "events", markArchiveEvents, before, limit)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	k, err := db.archiveEventRows(ctx, tx, ids, before, now)
+	evs, err := db.archiveEventRows(ctx, tx, ids, before, now)
 	if err != nil {
 		return err
 	}
-	res.Events += k
+	res.Events += len(evs)
+	res.EventIDs = append(res.EventIDs, evs...)
 	res.More = res.More || more
 	return db.setMark(ctx, tx, markArchiveEvents, ids[len(ids)-1].(string))
 }
