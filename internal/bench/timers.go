@@ -86,8 +86,8 @@ func (b *bencher) timers(ctx context.Context) ([]Result, error) {
 	}
 	count := b.n(timerCount)
 	var out []Result
-	for _, spread := range []time.Duration{time.Minute, 0} {
-		r, err := b.timerPhase(n, sink, count, spread)
+	for i, spread := range []time.Duration{time.Minute, 0} {
+		r, err := b.timerPhase(n, sink, count, spread, time.Duration(2*(i+1))*time.Hour)
 		if err != nil {
 			return nil, err
 		}
@@ -96,11 +96,12 @@ func (b *bencher) timers(ctx context.Context) ([]Result, error) {
 	return out, nil
 }
 
-// timerPhase books count appointments two hours ahead, spread over
-// spread, then moves their appointment.starting to a moment just ahead
+// timerPhase books count appointments ahead (each phase further than the
+// last, so re-timing moves the earlier phases' timers into the past),
+// spread over spread, then moves their appointment.starting to a moment just ahead
 // with the settings' starting offset (one transaction re-times them all),
 // and waits for their events.
-func (b *bencher) timerPhase(n *node, sink *timerSink, count int, spread time.Duration) (Result, error) {
+func (b *bencher) timerPhase(n *node, sink *timerSink, count int, spread, ahead time.Duration) (Result, error) {
 	resources, err := b.parallel(count, func(i int) (string, error) {
 		var r struct{ ID string }
 		err := n.call("POST", "/v1/resources", n.key, map[string]any{"name": fmt.Sprintf("r%d", i), "kind": "room"}, &r)
@@ -109,7 +110,7 @@ func (b *bencher) timerPhase(n *node, sink *timerSink, count int, spread time.Du
 	if err != nil {
 		return Result{}, err
 	}
-	base := time.Now().Add(2 * time.Hour).Truncate(time.Second)
+	base := time.Now().Add(ahead).Truncate(time.Second)
 	if _, err := b.parallel(count, func(i int) (string, error) {
 		at := base.Add(spread * time.Duration(i) / time.Duration(count))
 		return "", n.call("POST", "/v1/appointments", n.key, map[string]any{"start": at, "end": at.Add(time.Hour),
