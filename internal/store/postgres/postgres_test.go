@@ -179,7 +179,8 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 	var n, max int
 	must(t, rawDB(t, dsn).QueryRow(`SELECT COUNT(*), MAX(version) FROM module_migrations WHERE module = 'core'`).Scan(&n, &max))
-	if max != sqlstore.Latest(postgres.Core, "postgres") || n != max {
+	// Each migration applied once (numbers may leave gaps).
+	if max != sqlstore.Latest(postgres.Core, "postgres") || n != len(sqlstore.Migrations(postgres.Core, "postgres")) {
 		t.Fatalf("module_migrations: %d rows, max %d", n, max)
 	}
 }
