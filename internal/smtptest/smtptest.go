@@ -14,11 +14,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,12 +115,20 @@ func (s *Server) Close() {
 }
 
 // Reject makes the next RCPT TO answer code and text (e.g. 451,
-// "greylisted, try again later"); each call is one command's answer, in
-// order, and the commands after them are accepted.
+// "4.7.1 greylisted, try again later"; without an enhanced code at its
+// start, X.0.0 is sent); each call is one command's answer, in order,
+// and the commands after them are accepted.
 func (s *Server) Reject(code int, text string) {
+	enh := smtp.EnhancedCodeNotSet
+	if first, rest, ok := strings.Cut(text, " "); ok {
+		var c smtp.EnhancedCode
+		if _, err := fmt.Sscanf(first, "%d.%d.%d", &c[0], &c[1], &c[2]); err == nil && c[0] == code/100 {
+			enh, text = c, rest
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rejects = append(s.rejects, &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: text})
+	s.rejects = append(s.rejects, &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: text})
 }
 
 // Messages returns a copy of what was accepted.
