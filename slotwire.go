@@ -40,6 +40,9 @@ const (
 	// ECodeArchived: the delivery was archived by the retention job; its
 	// payload is gone (410).
 	ECodeArchived = "archived"
+	// ECodeSMTPNotConfigured: an e-mail endpoint needs the node's SMTP
+	// server (--smtp-url), and none is configured (400).
+	ECodeSMTPNotConfigured = "smtp_not_configured"
 )
 
 // ArchivedError says that a delivery's payload was deleted by the
@@ -140,11 +143,22 @@ const (
 // MaxOrderingKey is the longest ordering key, in bytes.
 const MaxOrderingKey = 256
 
+// Endpoint types: a URL receiving signed POSTs, or an address receiving
+// e-mails with the signed payload attached.
+const (
+	EndpointHTTP  = "http"
+	EndpointEmail = "email"
+)
+
 // Endpoint is a receiver subscribed to some event types.
 type Endpoint struct {
-	ID             string            `json:"id"`
-	TenantID       string            `json:"-"`
-	URL            string            `json:"url"`
+	ID       string `json:"id"`
+	TenantID string `json:"-"`
+	// Type is EndpointHTTP (URL) or EndpointEmail (Email); "" reads as
+	// EndpointHTTP.
+	Type           string            `json:"type"`
+	URL            string            `json:"url,omitempty"`
+	Email          string            `json:"email,omitempty"`
 	Description    string            `json:"description"`
 	EventTypes     []string          `json:"event_types"`
 	Enabled        bool              `json:"enabled"`
@@ -262,6 +276,10 @@ func matchesSource(allowed []string, s *EventSource, field func(*EventSource) st
 	}
 	return false
 }
+
+// IsEmail reports whether the endpoint receives e-mails rather than
+// requests.
+func (e *Endpoint) IsEmail() bool { return e.Type == EndpointEmail }
 
 // Ordered reports whether the endpoint's deliveries are sent in some
 // order (FIFO or per key), which rules out handing them over at ingest.

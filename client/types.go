@@ -44,10 +44,15 @@ type APIKey struct {
 	Key      string `json:"api_key"`
 }
 
-// Endpoint is a receiver URL and the event types it subscribes to.
+// Endpoint is a receiver, a URL or an e-mail address, and the event types
+// it subscribes to.
 type Endpoint struct {
-	ID               string            `json:"id"`
-	URL              string            `json:"url"`
+	ID string `json:"id"`
+	// Type is "http" (URL) or "email" (Email: each delivery is an e-mail
+	// with the signed payload attached).
+	Type             string            `json:"type"`
+	URL              string            `json:"url,omitempty"`
+	Email            string            `json:"email,omitempty"`
 	Description      string            `json:"description"`
 	EventTypes       []string          `json:"event_types"`
 	Enabled          bool              `json:"enabled"`
@@ -85,6 +90,10 @@ type EndpointWithSecret struct {
 // EndpointInput is the body of CreateEndpoint and UpdateEndpoint. Nil fields
 // are left out: on update they keep their value, on create their default.
 type EndpointInput struct {
+	// Type is "http" (the default, with URL) or "email" (with Email, when
+	// the server has an SMTP server); it cannot change.
+	Type           *string            `json:"type,omitempty"`
+	Email          *string            `json:"email,omitempty"`
 	URL            *string            `json:"url,omitempty"`
 	EventTypes     *[]string          `json:"event_types,omitempty"`
 	Description    *string            `json:"description,omitempty"`

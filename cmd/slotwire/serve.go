@@ -154,6 +154,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.String(&cfg.DB, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
 	ef.String(&cfg.MetricsAddr, "metrics-addr", "SLOTWIRE_METRICS_ADDR", "", "listen address of GET /metrics, Prometheus text format (empty: off); bind it privately")
 	ef.String(&cfg.OTLPEndpoint, "otlp-endpoint", "SLOTWIRE_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send traces to, e.g. http://127.0.0.1:4318 (empty: off)")
+	ef.String(&cfg.SMTP.URL, "smtp-url", "SLOTWIRE_SMTP_URL", "", "SMTP server of e-mail endpoints, smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (empty: no e-mail endpoints)")
+	ef.String(&cfg.SMTP.From, "smtp-from", "SLOTWIRE_SMTP_FROM", "", "sender of e-mails, e.g. \"Slotwire <noreply@example.com>\"; required with --smtp-url")
 	ef.String(&cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
 	ef.Bool(&cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
 	ef.Int(&maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")

@@ -16,6 +16,10 @@ import (
 // EndpointInput is the body of POST and PATCH /v1/endpoints: absent fields
 // are left as they are (PATCH) or take their defaults (POST).
 type EndpointInput struct {
+	// Type is "http" (the default: URL) or "email" (Email); it cannot
+	// change.
+	Type           *string            `json:"type"`
+	Email          *string            `json:"email"`
 	URL            *string            `json:"url"`
 	EventTypes     *[]string          `json:"event_types"`
 	Description    *string            `json:"description"`
@@ -64,6 +68,9 @@ func revealed(e *slotwire.Endpoint) (secret, publicKey string) {
 // apply validates in (with the rules of package validate) and copies it
 // onto e.
 func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput) error {
+	if err := applyType(e, in); err != nil {
+		return err
+	}
 	if in.URL != nil {
 		u, err := validate.URLShape(*in.URL)
 		if err != nil {
@@ -110,6 +117,51 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 		set(in.PayloadFormat, &e.PayloadFormat, validate.PayloadFormat),
 		transformNeedsNested(e),
 	)
+}
+
+// httpOnly are the fields of an HTTP endpoint's requests, with whether
+// in sets one of them to something.
+func httpOnly(in *EndpointInput) []struct {
+	name string
+	set  bool
+} {
+	return []struct {
+		name string
+		set  bool
+	}{
+		{"url", in.URL != nil && *in.URL != ""},
+		{"headers", in.Headers != nil && len(*in.Headers) > 0},
+		{"auth", in.Auth != nil && in.Auth.Type != "none"},
+		{"tls", in.TLS != nil && *in.TLS != (slotwire.EndpointTLS{})},
+		{"verify", in.Verify != nil && *in.Verify},
+	}
+}
+
+// applyType checks the fields of the endpoint's type and sets its
+// address: an e-mail endpoint has one and none of the settings of HTTP
+// requests, an HTTP endpoint has no address. The type cannot change.
+func applyType(e *slotwire.Endpoint, in *EndpointInput) error {
+	if in.Type != nil {
+		t, err := validate.EndpointType(*in.Type)
+		if err != nil {
+			return err
+		}
+		if t != e.Type {
+			return errorf(slotwire.ECodeInvalid, "type cannot be changed (this endpoint is %q): create another endpoint", e.Type)
+		}
+	}
+	if !e.IsEmail() {
+		if in.Email != nil {
+			return errorf(slotwire.ECodeInvalid, "email is for endpoints of type \"email\"; this one has a url")
+		}
+		return nil
+	}
+	for _, f := range httpOnly(in) {
+		if f.set {
+			return errorf(slotwire.ECodeInvalid, "%s is not for e-mail endpoints: their deliveries are e-mails sent through the node's SMTP server", f.name)
+		}
+	}
+	return set(in.Email, &e.Email, validate.Email)
 }
 
 // transformNeedsNested: a transform makes the body, so payload_format must
@@ -194,16 +246,17 @@ func (s *Server) newEndpoint(r *http.Request, in *EndpointInput, hook bool) (*sl
 	if err := s.underEndpointCap(r, t.ID); err != nil {
 		return nil, err
 	}
-	if in.URL == nil {
-		return nil, errorf(slotwire.ECodeInvalid, "url is required")
+	typ, err := s.newEndpointType(in)
+	if err != nil {
+		return nil, err
 	}
 	if in.EventTypes == nil {
 		return nil, errorf(slotwire.ECodeInvalid, "event_types is required (use [\"*\"] for every event)")
 	}
 	now := s.cfg.Now().UTC()
-	e := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: t.ID, Enabled: true, RESTHook: hook,
+	e := &slotwire.Endpoint{ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: t.ID, Type: typ, Enabled: true, RESTHook: hook,
 		Headers: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	err := s.apply(r, e, in)
+	err = s.apply(r, e, in)
 	if err == nil {
 		err = s.endpointInScope(r, e, "subscribe to these event types")
 	}
@@ -221,6 +274,29 @@ func (s *Server) newEndpoint(r *http.Request, in *EndpointInput, hook bool) (*sl
 	}
 	s.verifyIfPending(r, e)
 	return e, nil
+}
+
+// newEndpointType is the type of a new endpoint and checks that it has
+// its receiver: a url, or an e-mail address and the node's SMTP server.
+func (s *Server) newEndpointType(in *EndpointInput) (string, error) {
+	typ := slotwire.EndpointHTTP
+	if in.Type != nil {
+		t, err := validate.EndpointType(*in.Type)
+		if err != nil {
+			return "", err
+		}
+		typ = t
+	}
+	switch {
+	case typ == slotwire.EndpointHTTP && in.URL == nil:
+		return "", errorf(slotwire.ECodeInvalid, "url is required (or \"type\":\"email\" with an email)")
+	case typ == slotwire.EndpointEmail && in.Email == nil:
+		return "", errorf(slotwire.ECodeInvalid, "email is required for an endpoint of type \"email\"")
+	case typ == slotwire.EndpointEmail && !s.cfg.SMTP:
+		return "", errorf(slotwire.ECodeSMTPNotConfigured,
+			"this server has no SMTP server configured (--smtp-url), so it cannot deliver e-mails; ask its operator")
+	}
+	return typ, nil
 }
 
 // verifyIfPending challenges an endpoint with verify whose URL has not

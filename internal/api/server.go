@@ -70,6 +70,9 @@ type Config struct {
 	Sample SampleSource
 	// Tester sends test events (POST /v1/endpoints/{id}/test).
 	Tester EndpointTester
+	// SMTP: the node has an SMTP server, so e-mail endpoints may be
+	// created.
+	SMTP bool
 	// Tracer, when tracing is on, continues a publisher's trace from its
 	// request's traceparent header.
 	Tracer *tracing.Tracer

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/mail"
 	"github.com/slotwire/slotwire/internal/maintenance"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/retrypolicy"
@@ -74,6 +75,9 @@ type Config struct {
 	SharedLimits bool
 	// Transport overrides the HTTP transport (tests).
 	Transport http.RoundTripper
+	// Mail sends the deliveries of e-mail endpoints through the node's
+	// SMTP server (nil: none; their attempts fail and are retried).
+	Mail *mail.Sender
 }
 
 // withDefaults fills in what the caller left unset.

@@ -89,15 +89,16 @@ func (d *Dispatcher) logAttempt(j *store.Job, o store.Outcome, took time.Duratio
 		slog.String("error", o.Attempt.Error))
 }
 
-// attempt makes one signed request and decides what follows it; an
-// endpoint's filter may decide it is not sent, its transform makes the
-// body.
+// attempt makes one signed request (or, to an e-mail endpoint, sends one
+// e-mail: email.go) and decides what follows it; an endpoint's filter may
+// decide it is not sent, its transform makes the body.
 func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
+	event := j.Payload // as published: an e-mail's text summarises it
 	if o, done := d.applyJQ(ctx, &j); done {
 		return o
 	}
 	now := d.cfg.Now()
-	x := d.sender.post(ctx, j, now)
+	x := deliver(ctx, d.sender, d.cfg.Mail, j, event, now)
 	dec := d.policy.Decide(j.Delivery.Attempts+1, x.res)
 	o := store.Outcome{
 		DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Owner: d.cfg.Owner,

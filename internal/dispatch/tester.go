@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/mail"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -17,17 +18,19 @@ import (
 // It stores nothing; API-only nodes have one too.
 type Tester struct {
 	sender *sender
+	mail   *mail.Sender
 	now    func() time.Time
 }
 
 // NewTester returns a Tester with the dispatcher's settings (Guard,
-// Timeout, Transport, Now).
+// Timeout, Transport, Mail, Now).
 func NewTester(cfg Config) *Tester {
 	cfg = cfg.withDefaults()
-	return &Tester{sender: newSender(&cfg), now: cfg.Now}
+	return &Tester{sender: newSender(&cfg), mail: cfg.Mail, now: cfg.Now}
 }
 
-// Test sends a signed webhook.test event to ep.
+// Test sends a signed webhook.test event to ep (to an e-mail endpoint, a
+// test e-mail).
 func (t *Tester) Test(ctx context.Context, ep *slotwire.Endpoint) slotwire.TestResult {
 	data, _ := json.Marshal(map[string]string{"endpoint_id": ep.ID, "message": "A test event sent from Slotwire."})
 	return t.send(ctx, ep, slotwire.TestEventType, data)
@@ -56,12 +59,12 @@ func (t *Tester) send(ctx context.Context, ep *slotwire.Endpoint, typ string, da
 	now := t.now()
 	ev := &slotwire.Event{ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: ep.TenantID, Type: typ,
 		Data: data, CreatedAt: now}
-	j := &store.Job{Endpoint: *ep, Payload: ev.BuildPayload(), Delivery: slotwire.Delivery{EventID: ev.ID}}
+	j := &store.Job{Endpoint: *ep, Payload: ev.BuildPayload(), Delivery: slotwire.Delivery{EventID: ev.ID, EventType: typ}}
 	began := time.Now()
-	x := t.sender.post(ctx, j, now)
+	x := deliver(ctx, t.sender, t.mail, j, j.Payload, now)
 	res, body := x.res, x.body
 	out := slotwire.TestResult{EventID: ev.ID, StatusCode: res.StatusCode, LatencyMS: time.Since(began).Milliseconds(), Body: body,
-		Succeeded: res.Err == nil && res.StatusCode >= 200 && res.StatusCode < 300}
+		Succeeded: res.Err == nil && (res.Accepted || res.StatusCode >= 200 && res.StatusCode < 300)}
 	if res.Err != nil {
 		out.Error = res.Err.Error()
 	}

@@ -78,7 +78,7 @@ func StatusOf(code string) int {
 	switch code {
 	case slotwire.ECodeNotFound:
 		return http.StatusNotFound
-	case slotwire.ECodeInvalid:
+	case slotwire.ECodeInvalid, slotwire.ECodeSMTPNotConfigured:
 		return http.StatusBadRequest
 	case slotwire.ECodeUnprocessable:
 		return http.StatusUnprocessableEntity

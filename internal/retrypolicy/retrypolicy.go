@@ -48,6 +48,12 @@ type Result struct {
 	Err error
 	// RetryAfter is the receiver's Retry-After, already parsed.
 	RetryAfter time.Duration
+	// Accepted: the receiver took it without an HTTP answer (an e-mail
+	// the SMTP server accepted); StatusCode stays 0.
+	Accepted bool
+	// Permanent: sending again cannot succeed (an SMTP 5xx reply), so Err
+	// fails the delivery at once.
+	Permanent bool
 }
 
 // Decision is what to do after an attempt.
@@ -69,10 +75,13 @@ func (p Policy) Decide(attempts int, r Result) Decision {
 	var d Decision
 	harder := false
 	switch code := r.StatusCode; {
+	case r.Err != nil && r.Permanent:
+		d.Status, d.Error = slotwire.StatusFailed, r.Err.Error()
+		return d
 	case r.Err != nil:
 		d.Error = r.Err.Error()
 		harder = IsTimeout(r.Err)
-	case code >= 200 && code < 300:
+	case r.Accepted || code >= 200 && code < 300:
 		d.Status = slotwire.StatusSucceeded
 		return d
 	case code == http.StatusGone:

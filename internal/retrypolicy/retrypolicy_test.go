@@ -87,6 +87,11 @@ func TestDecide(t *testing.T) {
 		{"timeout harder", 2, Result{Err: timeout}, Decision{Status: slotwire.StatusPending, Delay: 2 * time.Minute, Error: timeout.Error()}},
 		{"network error", 1, Result{Err: errors.New("connection refused")}, Decision{Status: slotwire.StatusPending, Delay: time.Second, Error: "connection refused"}},
 		{"last attempt fails", 3, Result{StatusCode: 500}, Decision{Status: slotwire.StatusFailed, Error: "HTTP 500"}},
+		{"e-mail accepted", 1, Result{Accepted: true}, Decision{Status: slotwire.StatusSucceeded}},
+		{"transient SMTP reply retries", 1, Result{Err: errors.New("SMTP 451 4.7.1 greylisted (RCPT TO)")},
+			Decision{Status: slotwire.StatusPending, Delay: time.Second, Error: "SMTP 451 4.7.1 greylisted (RCPT TO)"}},
+		{"permanent error fails at once", 1, Result{Err: errors.New("SMTP 550 5.1.1 unknown (RCPT TO)"), Permanent: true},
+			Decision{Status: slotwire.StatusFailed, Error: "SMTP 550 5.1.1 unknown (RCPT TO)"}},
 		{"410 disables at once", 1, Result{StatusCode: http.StatusGone}, Decision{Status: slotwire.StatusFailed, Error: "HTTP 410 Gone", DisableReason: "the endpoint answered 410 Gone"}},
 	}
 	for _, c := range cases {

@@ -21,6 +21,7 @@ import (
 	"github.com/slotwire/slotwire/internal/dispatch"
 	"github.com/slotwire/slotwire/internal/httpmw"
 	"github.com/slotwire/slotwire/internal/ingest"
+	"github.com/slotwire/slotwire/internal/mail"
 	"github.com/slotwire/slotwire/internal/metrics"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/plans"
@@ -70,7 +71,11 @@ type Config struct {
 	Migrate           bool
 	SQLiteSynchronous string
 
-	Delivery dispatch.Config // Store, Logger, Guard, Owner are set here
+	Delivery dispatch.Config // Store, Logger, Guard, Owner, Mail are set here
+	// SMTP is the server e-mail endpoints are delivered through (URL
+	// empty: none; creating one answers 400 smtp_not_configured). Its
+	// session is bounded by Delivery.Timeout.
+	SMTP mail.Config
 
 	Logger *slog.Logger
 	// Modules are the extensions' migration sets, applied and checked by
@@ -101,6 +106,9 @@ type Node struct {
 	metricsLn   net.Listener
 	// Tracing is the tracer provider (nil when --otlp-endpoint is empty).
 	Tracing *tracing.Provider
+	// Mail sends through the node's SMTP server (nil when --smtp-url is
+	// empty): e-mail endpoints' deliveries, and a module's own e-mails.
+	Mail *mail.Sender
 	// Validators added by extensions for catalog event types.
 	validators []api.EventValidator
 	// Samplers added by extensions give event type examples.
@@ -155,6 +163,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{Config: cfg, Log: cfg.Logger}
+	if n.Mail, err = newMail(cfg); err != nil {
+		return nil, err
+	}
 	box, err := secretBox(cfg)
 	if err != nil {
 		return nil, err
@@ -241,7 +252,7 @@ func (n *Node) build() {
 		dc.OnTransition = n.emitTransition
 		dc.Observe = n.Metrics.Observe
 		dc.OnRetention = n.Metrics.Retention
-		dc.Tracer = n.Tracing.Tracer()
+		dc.Tracer, dc.Mail = n.Tracing.Tracer(), n.Mail
 		// Several nodes may share a PostgreSQL database: bound endpoints
 		// across all of them.
 		dc.SharedLimits = dc.SharedLimits || st.Capabilities().MultiNode
@@ -256,10 +267,32 @@ func (n *Node) build() {
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
-		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(),
+		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(), SMTP: n.Mail != nil,
 		Erasers: func() []store.Eraser { return n.erasers },
-		Tester:  dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport}),
+		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport,
+			Mail: n.Mail}),
 	})
+}
+
+// newMail is the node's SMTP client, when a server is configured; its
+// sessions are bounded like requests (--delivery-timeout, default 15 s).
+func newMail(cfg Config) (*mail.Sender, error) {
+	if cfg.SMTP.URL == "" {
+		return nil, nil
+	}
+	mc := cfg.SMTP
+	if mc.Timeout <= 0 {
+		mc.Timeout = cfg.Delivery.Timeout
+	}
+	if mc.Timeout <= 0 {
+		mc.Timeout = 15 * time.Second
+	}
+	m, err := mail.New(mc)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger.Info("e-mail endpoints on", "smtp", m.Server().Redacted())
+	return m, nil
 }
 
 // serveHTTP opens the listener and serves the API behind the middleware.

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/mail"
 	"github.com/slotwire/slotwire/signature"
 )
 
@@ -25,6 +26,27 @@ func URLShape(u string) (string, error) {
 		return "", slotwire.Errorf(slotwire.ECodeUnprocessable, "url is longer than 2048 characters")
 	}
 	return u, nil
+}
+
+// EndpointType checks an endpoint's type ("": http).
+func EndpointType(t string) (string, error) {
+	switch t {
+	case "", slotwire.EndpointHTTP:
+		return slotwire.EndpointHTTP, nil
+	case slotwire.EndpointEmail:
+		return t, nil
+	}
+	return "", invalid("type must be \"http\" or \"email\"")
+}
+
+// Email checks an e-mail endpoint's recipient: one bare address
+// (mail.Address: no display name, no list, no quoted local part).
+func Email(a string) (string, error) {
+	a = strings.TrimSpace(a)
+	if err := mail.Address(a); err != nil {
+		return "", invalid("email %v", err)
+	}
+	return a, nil
 }
 
 // EventTypes checks an endpoint's subscription patterns.

@@ -104,3 +104,20 @@ func TestOrdering(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointTypeAndEmail(t *testing.T) {
+	for in, want := range map[string]string{"": "http", "http": "http", "email": "email"} {
+		if got, err := EndpointType(in); err != nil || got != want {
+			t.Errorf("EndpointType(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := EndpointType("sms"); slotwire.ErrorCode(err) != slotwire.ECodeInvalid {
+		t.Errorf("EndpointType(sms): %v", err)
+	}
+	if got, err := Email("  ops@example.com\t"); err != nil || got != "ops@example.com" {
+		t.Errorf("Email trims: %q, %v", got, err)
+	}
+	if _, err := Email("Ops <ops@example.com>"); slotwire.ErrorCode(err) != slotwire.ECodeInvalid || !strings.HasPrefix(slotwire.ErrorMessage(err), "email ") {
+		t.Errorf("Email with a name: %v", err)
+	}
+}

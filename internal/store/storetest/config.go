@@ -108,6 +108,49 @@ func testEndpoints(t *testing.T, s store.Store) {
 	notFound(t, s.UpdateEndpoint(ctx(), ep))
 }
 
+// An e-mail endpoint keeps its type and address through create, read,
+// list, the fan-out's read and update; an endpoint stored without a type
+// reads as http.
+func testEmailEndpoint(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	web := newEndpoint(t, s, ten, "*")
+	ep := &slotwire.Endpoint{
+		ID: slotwire.NewID(slotwire.PrefixEndpoint), TenantID: ten.ID, Type: slotwire.EndpointEmail, Email: "ops@example.com",
+		EventTypes: []string{"appointment.*"}, Enabled: true, Secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
+		PayloadFormat: slotwire.FormatThin, CreatedAt: t0, UpdatedAt: t0,
+	}
+	must(t, s.CreateEndpoint(ctx(), ep))
+	got, err := s.GetEndpoint(ctx(), ten.ID, ep.ID)
+	must(t, err)
+	if !got.IsEmail() || got.Email != "ops@example.com" || got.URL != "" || got.PayloadFormat != "thin" || got.Secret != ep.Secret {
+		t.Fatalf("e-mail endpoint = %+v", got)
+	}
+	if w, err := s.GetEndpoint(ctx(), ten.ID, web.ID); err != nil || w.Type != slotwire.EndpointHTTP || w.Email != "" {
+		t.Fatalf("endpoint stored without a type = %+v, %v", w, err)
+	}
+	v0, err := s.EndpointsVersion(ctx(), ten.ID)
+	must(t, err)
+	got.Email, got.UpdatedAt = "oncall@example.org", t0.Add(time.Minute)
+	must(t, s.UpdateEndpoint(ctx(), got))
+	if v1, err := s.EndpointsVersion(ctx(), ten.ID); err != nil || v1 <= v0 {
+		t.Fatalf("changing the address did not bump the endpoints version: %d -> %d, %v", v0, v1, err)
+	}
+	enabled, err := s.EnabledEndpoints(ctx(), ten.ID)
+	must(t, err)
+	byID := map[string]*slotwire.Endpoint{}
+	for _, e := range enabled {
+		byID[e.ID] = e
+	}
+	if e := byID[ep.ID]; e == nil || !e.IsEmail() || e.Email != "oncall@example.org" {
+		t.Fatalf("enabled endpoints = %+v", enabled)
+	}
+	list, err := s.ListEndpoints(ctx(), ten.ID, store.Page{Limit: 10})
+	must(t, err)
+	if len(list) != 2 || list[0].ID != ep.ID || list[0].Type != slotwire.EndpointEmail || list[1].Type != slotwire.EndpointHTTP {
+		t.Fatalf("list = %+v", list)
+	}
+}
+
 func endpointIDs(eps []*slotwire.Endpoint) []string {
 	var out []string
 	for _, e := range eps {

@@ -27,6 +27,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Tenants", testTenants},
 		{"Endpoints", testEndpoints},
+		{"EmailEndpoint", testEmailEndpoint},
 		{"EventTypes", testEventTypes},
 		{"TenantIsolation", testTenantIsolation},
 		{"IngestFanOut", testIngestFanOut},
