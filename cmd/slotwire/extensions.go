@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/server"
 	"github.com/slotwire/slotwire/internal/store"
@@ -17,7 +18,12 @@ func modules() []store.Module { return []store.Module{scheduling.Module} }
 // transactional outbox and whose records an erasure also rewrites.
 func extensions() []server.Extension {
 	return []server.Extension{func(n *server.Node) error {
-		svc := scheduling.New(scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake})
+		cfg := scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake,
+			Box: n.Box, Guard: &netguard.Guard{AllowPrivate: n.Config.AllowPrivateEndpoints}}
+		if n.Mail != nil {
+			cfg.Mailer = n.Mail // never a typed nil: no server means no Mailer
+		}
+		svc := scheduling.New(cfg)
 		svc.Register(n.API)
 		n.AddValidator(scheduling.ValidateEvent)
 		scheduling.RegisterScopes(n.Scopes)

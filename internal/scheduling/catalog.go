@@ -312,13 +312,20 @@ func (b *catalogBuilder) addTimed(apptEvt *Schema, apptNote string) {
 			with(ex.appt, "offset", "-15m0s", "due_at", start.Add(-15*time.Minute), "late", false))
 	}
 	rcpt := objectOf(map[string]*Schema{"customer_id": str(), "name": str(), "email": str(), "phone": str()})
-	b.add(TypeNotification, "notifications", "A confirmation or a reminder is to be sent to the appointment's customer on a channel (notification settings). Slotwire sends no SMS: a receiver sends it with this event. Data has `id`, `kind` (confirmation or reminder), `trigger` (booked, rescheduled or cancelled, for confirmations), `before` (for reminders), `channel`, `recipient` (the customer's id, name, e-mail and phone; empty strings without a customer) and the `appointment` expanded.",
+	b.add(TypeNotification, "notifications", "A confirmation or a reminder went out to the appointment's customer on a channel (notification settings): by e-mail through the node's SMTP server, or, for SMS, to be sent by a receiver of this event (Slotwire sends no SMS). Emitted once the before hook (if any) let it go and the e-mail was accepted; a skipped or failed one has none (see GET /v1/notifications). Data has `id`, `kind` (confirmation or reminder), `trigger` (booked, rescheduled or cancelled, for confirmations), `before` (for reminders), `channel`, `recipient` (the customer's id, name, e-mail and phone; empty strings without a customer) the `appointment` expanded, `message` (to, subject, body as sent) and `sync` (the before hook's decision).",
 		objectOf(map[string]*Schema{"id": str(), "kind": enumOf("confirmation", "reminder"),
 			"trigger": enumOf(TriggerBooked, TriggerRescheduled, TriggerCancelled), "before": str(), "channel": channel,
-			"recipient": rcpt, "appointment": apptEvt}, "id", "kind", "channel", "recipient", "appointment"),
+			"recipient": rcpt, "appointment": apptEvt,
+			"message": describe(objectOf(map[string]*Schema{"to": str(), "subject": str(), "body": str()}),
+				"what was sent (e-mail) or is to be sent (SMS): the rendered template, with the before hook's override"),
+			"sync": describe(objectOf(map[string]*Schema{"action": enumOf("send", "skip"), "note": str()}),
+				"what the before hook decided, or why it was not asked or not followed")},
+			"id", "kind", "channel", "recipient", "appointment", "message", "sync"),
 		map[string]any{"id": "ntf_01J9Z3K5M7N9P1Q3R5S7T9V1W3", "kind": "reminder", "before": "24h0m0s", "channel": ChannelSMS,
 			"recipient":   map[string]string{"customer_id": ex.customer.ID, "name": ex.customer.Fields.Name, "email": ex.customer.Fields.Email, "phone": ex.customer.Fields.Phone},
-			"appointment": ex.appt})
+			"appointment": ex.appt,
+			"message":     map[string]string{"to": ex.customer.Fields.Phone, "subject": "Reminder: your appointment on Mon 2 Mar 2026 10:00 UTC", "body": "Hello …"},
+			"sync":        map[string]string{"action": "send", "note": "no hook"}})
 }
 
 func (b *catalogBuilder) addGroupEvents() {

@@ -73,8 +73,8 @@ happens with time:
   at start + offset per offset, one ` + "`appointment.ended`" + ` at end + offset. An endpoint that wants one offset only
   subscribes to the type and sets its jq ` + "`filter`" + ` to ` + "`.data.offset == \"-15m0s\"`" + ` (offsets are written back in
   Go's form: ` + "`-15m0s`, `24h0m0s`" + `). An empty list turns the type off.
-- ` + "`confirmations`" + `: a ` + "`notification.created`" + ` (kind ` + "`confirmation`" + `) per channel when an appointment is booked,
-  rescheduled or cancelled, in the same transaction as the change.
+- ` + "`confirmations`" + `: a notification (kind ` + "`confirmation`" + `) per channel when an appointment is booked,
+  rescheduled or cancelled, recorded in the same transaction as the change.
 - **Timers are durable.** Each appointment's timers are rows written in the transaction that books, moves, cancels
   or deletes it: a rescheduled appointment's timers move with it, a cancelled, no-show or deleted one's are gone.
   Changing the settings replaces the timers of every appointment still to come, in the same transaction. Each node
@@ -82,9 +82,40 @@ happens with time:
   emitted and the timer deleted in one transaction, so it fires once — on PostgreSQL nodes take due timers with
   ` + "`FOR UPDATE SKIP LOCKED`" + ` and share them. A timer that came due while no node ran fires when one starts, with
   its original ` + "`due_at`" + ` and ` + "`late: true`" + ` (more than 2 s after due).
+- **Notifications go out through a durable outbox.** A confirmation or reminder is a row written with the change
+  or the timer; a node's worker takes it (a 1-minute lease, so a node that dies leaves it to another), asks the
+  tenant's before hook, sends it and emits ` + "`notification.created`" + ` with ` + "`message`" + ` (to, subject, body as
+  sent) and ` + "`sync`" + ` (the hook's decision), in the transaction that marks it sent. ` + "`GET /v1/notifications`" + `
+  and ` + "`GET /v1/notifications/{id}`" + ` show each one's ` + "`status`" + ` (pending, sent, skipped, failed), attempts,
+  decision and log.
+- **E-mail** (` + "`channel: \"email\"`" + `): sent to the customer's address through the node's SMTP server
+  (` + "`--smtp-url`" + `, ` + "`--smtp-from`" + `; see operations.md), one message per notification, rendered from the
+  tenant's template. A deferred e-mail (4xx, connection failure, no SMTP server configured) is tried again after
+  30 s, 5 min, 30 min and 2 h, then fails; a refused one (5xx) or a customer without an address fails at once.
+  The log says which.
+- **Templates**: ` + "`GET`/`PUT /v1/notification-templates/{confirmation|reminder}`" + ` ` + "`{\"subject\",\"body\"}`" + `, with
+  placeholders ` + "`{customer_name}` `{start}` `{end}` `{service}` `{location}` `{resources}` `{subject}` `{trigger}` `{before}`" + `
+  (times in the company's time zone, e.g. ` + "`Tue 3 Mar 2026 11:00 CET`" + `); an unknown placeholder answers 400.
+  Defaults: "Your appointment on {start} is {trigger}" and "Reminder: your appointment on {start}".
+- **Synchronous before hooks**: ` + "`PUT /v1/sync-hooks/confirmation.before_send`" + ` (or ` + "`reminder.before_send`" + `)
+  ` + "`{\"url\":…,\"timeout\":\"3s\"}`" + ` (default 3 s, at most 10 s; ` + "`GET`" + ` and ` + "`DELETE`" + ` too; the URL passes
+  the SSRF guard at save and at each call). Before each such notification the worker POSTs
+  ` + "`{\"type\":\"confirmation.before_send\",\"id\":\"ntf_…\",\"timestamp\":…,\"data\":{…the notification, with to, subject and body}}`" + `,
+  signed like a webhook (Standard Webhooks headers, with the hook's ` + "`secret`" + ` from the PUT answer), and waits
+  for the answer, which must match this JSON Schema (` + "`scheduling.HookAnswerSchema`" + `):
+  ` + "`{\"action\":\"send\"}`" + `, ` + "`{\"action\":\"skip\",\"reason\":\"…\"}`" + ` or
+  ` + "`{\"action\":\"send\",\"override\":{\"subject\":…,\"body\":…,\"to\":…}}`" + ` (no other members; no override with
+  skip). A timeout, a connection error, a non-2xx answer or one that does not match sends the notification
+  unchanged — a booking never waits on a broken receiver — and the notification's log says which. A hook is asked
+  once per notification, never again (not when its e-mail is retried).
 - **SMS**: Slotwire sends no SMS. A ` + "`notification.created`" + ` with ` + "`channel: \"sms\"`" + ` carries the customer's
-  phone (` + "`recipient.phone`" + `) and the appointment; a receiver subscribed to ` + "`notification.created`" + ` sends it
-  through its SMS provider, for example with a filter ` + "`.data.channel == \"sms\"`" + ` on its endpoint.
+  phone (` + "`recipient.phone`" + `, and ` + "`message.to`" + ` after a hook's override), the rendered ` + "`message.body`" + ` and
+  the appointment; a receiver subscribed to ` + "`notification.created`" + ` sends it through its SMS provider, for
+  example with a filter ` + "`.data.channel == \"sms\"`" + ` on its endpoint.
+
+The before hook's answer, as a JSON Schema (draft 2020-12):
+
+` + "```json\n" + HookAnswerSchema + "\n```" + `
 
 ## Scopes
 

@@ -25,7 +25,11 @@ func (s *Service) Register(srv httpx.Router) {
 	s.registerCompany(httpx.Scoped(srv, "company"))
 	s.registerAppointments(httpx.Scoped(srv, "events"))
 	s.registerGroupEvents(httpx.Scoped(srv, "events"))
-	s.registerNotifications(httpx.Scoped(srv, "notifications"))
+	notifications := httpx.Scoped(srv, "notifications")
+	s.registerNotifications(notifications)
+	s.registerSyncHooks(notifications)
+	s.registerTemplates(notifications)
+	s.registerNotificationLog(notifications)
 }
 
 func tenantID(r *http.Request) string { return httpx.TenantFrom(r.Context()).ID }

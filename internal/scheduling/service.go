@@ -1,6 +1,9 @@
 package scheduling
 
 import (
+	"net/http"
+	"sync"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +11,10 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/slotwire/slotwire/internal/mail"
+	"github.com/slotwire/slotwire/internal/netguard"
+	"github.com/slotwire/slotwire/internal/secrets"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/store"
@@ -49,6 +56,20 @@ type Config struct {
 	// written and before the transaction commits; an error rolls both back.
 	// op names the operation, e.g. "appointment.create". For tests.
 	BeforeCommit func(op string) error
+	// Mailer sends notification e-mails to customers (nil: e-mail
+	// notifications fail, saying no SMTP server is configured).
+	Mailer Mailer
+	// Box seals the sync hooks' signing secrets (nil: stored as they are).
+	Box *secrets.Box
+	// Guard is the SSRF policy of sync hook URLs (nil: nothing private).
+	Guard *netguard.Guard
+	// HookTransport overrides the sync hooks' HTTP transport (tests).
+	HookTransport http.RoundTripper
+}
+
+// Mailer sends one e-mail (internal/mail.Sender).
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
 }
 
 // Service is the scheduling core. Its collections (Resources, Customers …)
@@ -56,6 +77,9 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
+
+	hookOnce sync.Once
+	hooks    *http.Client // the sync hooks' client, guarded
 
 	Resources      *Collection[ResourceFields]
 	Shifts         *Collection[ShiftFields]
@@ -212,4 +236,12 @@ func unprocessable(format string, args ...any) error {
 
 func conflict(format string, args ...any) error {
 	return slotwire.Errorf(slotwire.ECodeConflict, format, args...)
+}
+
+// guard is the SSRF policy of sync hooks.
+func (s *Service) guard() *netguard.Guard {
+	if s.cfg.Guard == nil {
+		return &netguard.Guard{}
+	}
+	return s.cfg.Guard
 }

@@ -225,23 +225,6 @@ func (t *txn) confirm(v *AppointmentView, trigger string) error {
 	return nil
 }
 
-// notify emits notification.created: what to send to the customer, on
-// which channel, about which appointment (a receiver sends SMS with it).
-func (t *txn) notify(v *AppointmentView, kind, trigger, channel string, extra ...any) error {
-	rcpt := map[string]string{"customer_id": "", "name": "", "email": "", "phone": ""}
-	if c := v.Customer; c != nil {
-		rcpt = map[string]string{"customer_id": c.ID, "name": c.Fields.Name, "email": c.Fields.Email, "phone": c.Fields.Phone}
-	}
-	data := map[string]any{"id": newID(PrefixNotification), "kind": kind, "channel": channel, "recipient": rcpt, "appointment": v}
-	if trigger != "" {
-		data["trigger"] = trigger
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		data[extra[i].(string)] = extra[i+1]
-	}
-	return t.event(v.ID, TypeNotification, data)
-}
-
 // collectRows scans every row and closes rows.
 func collectRows[T any](rows interface {
 	scanner
@@ -268,8 +251,12 @@ func collectRows[T any](rows interface {
 // nodes are seen within it.
 const timerPoll = 250 * time.Millisecond
 
-// timerBatch is how many timers one transaction fires.
-const timerBatch = 500
+// timerBatch is how many timers one transaction fires; notifyBatch how
+// many notifications a worker takes at once.
+const (
+	timerBatch  = 500
+	notifyBatch = 32
+)
 
 // Timers runs the timer loop of a node: Start, then Stop.
 type Timers struct {
@@ -301,6 +288,11 @@ func (tl *Timers) Stop() {
 func (tl *Timers) run(ctx context.Context) {
 	defer close(tl.done)
 	for ctx.Err() == nil {
+		if n, err := tl.s.SendDue(ctx, notifyBatch); err != nil && ctx.Err() == nil {
+			tl.s.log.Error("sending notifications", "err", err)
+		} else if n == notifyBatch {
+			continue
+		}
 		wait := timerPoll
 		if next, ok := tl.s.nextDue(ctx); ok {
 			if wait = next.Sub(tl.s.now()); wait <= 0 {

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotwire/slotwire/internal/mail"
 	"github.com/slotwire/slotwire/internal/scheduling"
+	"github.com/slotwire/slotwire/internal/smtptest"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -19,8 +21,8 @@ func mustTime(t *testing.T, s string) time.Time {
 	return v
 }
 
-// fire moves the clock to now and fires what is due; it returns how many
-// timers fired.
+// fire moves the clock to now, fires what is due and sends the
+// notifications produced; it returns how many timers fired.
 func (e *env) fire(t *testing.T, now time.Time) int {
 	t.Helper()
 	e.setNow(now)
@@ -28,7 +30,26 @@ func (e *env) fire(t *testing.T, now time.Time) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.send(t)
 	return n
+}
+
+// send sends the notifications due.
+func (e *env) send(t *testing.T) {
+	t.Helper()
+	if _, err := e.svc.SendDue(context.Background(), 1000); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withMail gives the scheduling core an SMTP server on loopback.
+func withMail(t *testing.T) (envOption, *smtptest.Server) {
+	srv := smtptest.New(t, smtptest.Options{})
+	m, err := mail.New(mail.Config{URL: srv.URL, From: "Kine Centrum <noreply@kine.example>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *scheduling.Config) { c.Mailer = m }, srv
 }
 
 var reminderSettings = map[string]any{
@@ -42,12 +63,14 @@ var reminderSettings = map[string]any{
 // when the appointment is rescheduled and go when it is cancelled.
 func TestTimersFollowTheAppointment(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	opt, _ := withMail(t)
+	e := newEnv(t, opt)
 	f := e.fixture(t)
 	e.must(t, http.StatusOK, "PUT", "/v1/notification-settings", reminderSettings)
 	start := mustTime(t, at(3, 10)) // more than 24 h ahead
 	id := e.must(t, http.StatusCreated, "POST", "/v1/appointments", map[string]any{"start": at(3, 10), "end": at(3, 11),
 		"resource_ids": []string{f.person}, "customer_id": f.customer})["id"].(string)
+	e.send(t)
 	if c := e.lastEvent(t, scheduling.TypeNotification); c["kind"] != "confirmation" || c["trigger"] != "booked" ||
 		get(c, "recipient", "email") != "jan@example.com" {
 		t.Fatalf("confirmation = %v", c)

@@ -109,6 +109,8 @@ type Node struct {
 	// Mail sends through the node's SMTP server (nil when --smtp-url is
 	// empty): e-mail endpoints' deliveries, and a module's own e-mails.
 	Mail *mail.Sender
+	// Box seals the secrets the node stores (modules seal theirs with it).
+	Box *secrets.Box
 	// Validators added by extensions for catalog event types.
 	validators []api.EventValidator
 	// Samplers added by extensions give event type examples.
@@ -170,6 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.Box = box
 	st, err := OpenStore(ctx, cfg.DB, StoreOptions{Migrate: cfg.Migrate, SQLiteSynchronous: cfg.SQLiteSynchronous,
 		Logger: cfg.Logger, Modules: cfg.Modules, Box: box})
 	if err != nil {
