@@ -201,6 +201,10 @@ type Endpoint struct {
 	// for an event to be sent, the transform makes the body ("": none).
 	Filter    string `json:"filter,omitempty"`
 	Transform string `json:"transform,omitempty"`
+	// Offset, a Go duration such as "-15m", picks the
+	// appointment.starting and appointment.ended events fired that far from
+	// the appointment's start or end ("" or "0s": the moment itself).
+	Offset string `json:"offset,omitempty"`
 	// Auth is how Slotwire authenticates to the receiver, TLS the custom
 	// CA and client certificate of its connections (nil: none).
 	Auth *EndpointAuth `json:"auth,omitempty"`
@@ -383,6 +387,30 @@ type Event struct {
 	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 	// Payload is the exact body sent to endpoints (and signed).
 	Payload []byte `json:"-"`
+	// Offset is, for appointment.starting and appointment.ended fired by a
+	// timer, the offset it fired at (OffsetString): only endpoints with
+	// that Offset get it. Not stored.
+	Offset string `json:"-"`
+}
+
+// OffsetString is an offset as endpoints and events carry it: Go's form,
+// "" for the moment itself.
+func OffsetString(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// AcceptsOffset reports whether the endpoint gets e as far as offsets go:
+// appointment.starting and appointment.ended only at the endpoint's own
+// offset; every other type always.
+func (ep *Endpoint) AcceptsOffset(e *Event) bool {
+	switch e.Type {
+	case "appointment.starting", "appointment.ended":
+		return ep.Offset == e.Offset
+	}
+	return true
 }
 
 // BuildPayload renders the webhook body for the event: id, type, timestamp

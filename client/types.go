@@ -75,9 +75,12 @@ type Endpoint struct {
 	TLS                 *EndpointTLS  `json:"tls,omitempty"`
 	Filter              string        `json:"filter,omitempty"`
 	Transform           string        `json:"transform,omitempty"`
-	FailingSince        *time.Time    `json:"failing_since,omitempty"`
-	CreatedAt           time.Time     `json:"created_at"`
-	UpdatedAt           time.Time     `json:"updated_at"`
+	// Offset picks the appointment.starting and appointment.ended events
+	// fired that far from the start or end ("" the moment itself).
+	Offset       string     `json:"offset,omitempty"`
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // EndpointWithSecret is the answer to CreateEndpoint: the endpoint and its
@@ -115,6 +118,8 @@ type EndpointInput struct {
 	// Filter and Transform: jq expressions; "" removes them.
 	Filter    *string `json:"filter,omitempty"`
 	Transform *string `json:"transform,omitempty"`
+	// Offset: a Go duration such as "-15m"; "" the moment itself.
+	Offset *string `json:"offset,omitempty"`
 	// Auth and TLS: how Slotwire authenticates to the receiver
 	// ({"type":"none"} and {} remove them).
 	Auth *EndpointAuth `json:"auth,omitempty"`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/scheduling"
@@ -19,12 +20,16 @@ func modules() []store.Module { return []store.Module{scheduling.Module} }
 func extensions() []server.Extension {
 	return []server.Extension{func(n *server.Node) error {
 		cfg := scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake,
-			Box: n.Box, Guard: &netguard.Guard{AllowPrivate: n.Config.AllowPrivateEndpoints}}
+			Box: n.Box, Guard: &netguard.Guard{AllowPrivate: n.Config.AllowPrivateEndpoints},
+			EndpointOffsets: func(ctx context.Context, tenantID string) ([]time.Duration, error) {
+				return endpointOffsets(ctx, n.Store, tenantID)
+			}}
 		if n.Mail != nil {
 			cfg.Mailer = n.Mail // never a typed nil: no server means no Mailer
 		}
 		svc := scheduling.New(cfg)
 		svc.Register(n.API)
+		n.OnOffsetsChanged(svc.ResyncTimers)
 		n.AddValidator(scheduling.ValidateEvent)
 		scheduling.RegisterScopes(n.Scopes)
 		n.AddSampler(scheduling.Sample)
@@ -38,4 +43,19 @@ func extensions() []server.Extension {
 		}
 		return nil
 	}}
+}
+
+// endpointOffsets are the offsets the tenant's enabled endpoints set.
+func endpointOffsets(ctx context.Context, st store.Endpoints, tenantID string) ([]time.Duration, error) {
+	eps, err := st.EnabledEndpoints(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for _, e := range eps {
+		if d, err := time.ParseDuration(e.Offset); err == nil && d != 0 {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

@@ -40,6 +40,9 @@ type EndpointInput struct {
 	// Filter and Transform: jq expressions ("" removes them).
 	Filter    *string `json:"filter"`
 	Transform *string `json:"transform"`
+	// Offset picks the appointment.starting and appointment.ended events
+	// fired that far from the start or end ("" the moment itself).
+	Offset *string `json:"offset"`
 	// Auth and TLS: how Slotwire authenticates to the receiver.
 	Auth *slotwire.EndpointAuth `json:"auth"`
 	TLS  *slotwire.EndpointTLS  `json:"tls"`
@@ -91,6 +94,9 @@ func (s *Server) apply(r *http.Request, e *slotwire.Endpoint, in *EndpointInput)
 		return err
 	}
 	if err := applyJQ(e, in); err != nil {
+		return err
+	}
+	if err := set(in.Offset, &e.Offset, validate.Offset); err != nil {
 		return err
 	}
 	if err := set(in.SignatureProfile, &e.SignatureProfile, validate.SignatureProfile); err != nil {
@@ -235,8 +241,18 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	if e.Offset != "" {
+		s.offsetsChanged(r, e.TenantID)
+	}
 	secret, pub := revealed(e)
 	WriteJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: masked(e), Secret: secret, PublicKey: pub})
+}
+
+// offsetsChanged tells the scheduling core an endpoint's offset changed.
+func (s *Server) offsetsChanged(r *http.Request, tenantID string) {
+	if s.cfg.OffsetsChanged != nil {
+		s.cfg.OffsetsChanged(r.Context(), tenantID)
+	}
 }
 
 // newEndpoint validates and stores a new endpoint (a REST hook if hook),
@@ -521,6 +537,7 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.Fail(w, r, err)
 		return
 	}
+	offset := e.Offset
 	err = s.apply(r, e, &in)
 	if err == nil {
 		err = s.endpointInScope(r, e, "subscribe to these event types")
@@ -541,17 +558,23 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) {
 	if e.Enabled && s.cfg.Waker != nil {
 		s.cfg.Waker.Wake(e.ID) // re-enabled endpoints resume at once
 	}
+	if e.Offset != offset {
+		s.offsetsChanged(r, e.TenantID)
+	}
 	WriteJSON(w, http.StatusOK, masked(e))
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
-	_, err := s.scopedEndpoint(r, "delete this endpoint")
+	e, err := s.scopedEndpoint(r, "delete this endpoint")
 	if err == nil {
 		err = s.cfg.Store.DeleteEndpoint(r.Context(), TenantFrom(r.Context()).ID, r.PathValue("id"))
 	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
+	}
+	if e.Offset != "" {
+		s.offsetsChanged(r, e.TenantID)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -76,6 +76,9 @@ type Config struct {
 	// Tracer, when tracing is on, continues a publisher's trace from its
 	// request's traceparent header.
 	Tracer *tracing.Tracer
+	// OffsetsChanged, when set, is told when an endpoint's offset was
+	// set, changed or removed (the scheduling core moves its timers).
+	OffsetsChanged func(ctx context.Context, tenantID string)
 	// Erasers are the modules' parts of an erasure (POST /v1/erasures),
 	// run in its transaction (none by default).
 	Erasers func() []store.Eraser

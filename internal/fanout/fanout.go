@@ -18,7 +18,7 @@ import (
 func Targets(e *slotwire.Event, eps []*slotwire.Endpoint) []*slotwire.Endpoint {
 	var out []*slotwire.Endpoint
 	for _, ep := range eps {
-		if ep.Enabled && ep.TenantID == e.TenantID && ep.Subscribes(e.Type) && ep.AcceptsSource(e.Source) {
+		if ep.Enabled && ep.TenantID == e.TenantID && ep.Subscribes(e.Type) && ep.AcceptsSource(e.Source) && ep.AcceptsOffset(e) {
 			out = append(out, ep)
 		}
 	}

@@ -306,7 +306,7 @@ func (b *catalogBuilder) addTimed(apptEvt *Schema, apptNote string) {
 			"channel", "before", "due_at", "late"),
 		with(ex.appt, "channel", ChannelEmail, "before", "24h0m0s", "due_at", start.Add(-24*time.Hour), "late", false))
 	for _, t := range []struct{ typ, what, at string }{{TypeStarting, "starts", "start"}, {TypeEnded, "ended", "end"}} {
-		b.add(t.typ, "events", "An appointment "+t.what+", or is `offset` away from its "+t.at+" (one event per offset of the notification settings' `"+map[string]string{TypeStarting: "starting", TypeEnded: "ended"}[t.typ]+"`, default the moment itself; an endpoint wanting one offset filters on `.data.offset`)."+apptNote+", with `offset`"+timing+".",
+		b.add(t.typ, "events", "An appointment "+t.what+", or is `offset` away from its "+t.at+" (one event per offset of the notification settings' `"+map[string]string{TypeStarting: "starting", TypeEnded: "ended"}[t.typ]+"`, default the moment itself, and one per endpoint `offset`; an endpoint gets only those of its own offset)."+apptNote+", with `offset`"+timing+".",
 			extend(apptEvt, map[string]*Schema{"offset": describe(str(), "a duration such as -15m0s or 0s"), "due_at": dateTime(), "late": boolean()},
 				"offset", "due_at", "late"),
 			with(ex.appt, "offset", "-15m0s", "due_at", start.Add(-15*time.Minute), "late", false))

@@ -69,10 +69,13 @@ happens with time:
 - ` + "`reminders`" + ` (at most 10, each ` + "`before`" + ` a Go duration of 1 s or more, given once): one
   ` + "`appointment.reminder`" + ` per reminder and channel at start − before, and a ` + "`notification.created`" + ` with it.
   An appointment booked or moved closer to its start than ` + "`before`" + ` does not get that reminder.
-- ` + "`starting`" + ` and ` + "`ended`" + ` (default ` + "`[\"0s\"]`" + ` each, at most 10 offsets): one ` + "`appointment.starting`" + `
-  at start + offset per offset, one ` + "`appointment.ended`" + ` at end + offset. An endpoint that wants one offset only
-  subscribes to the type and sets its jq ` + "`filter`" + ` to ` + "`.data.offset == \"-15m0s\"`" + ` (offsets are written back in
-  Go's form: ` + "`-15m0s`, `24h0m0s`" + `). An empty list turns the type off.
+- ` + "`starting`" + ` and ` + "`ended`" + ` (default ` + "`[\"0s\"]`" + ` each, at most 10 offsets; an empty list turns the type off):
+  one ` + "`appointment.starting`" + ` at start + offset per offset, one ` + "`appointment.ended`" + ` at end + offset.
+  **An endpoint has its own offset** too: ` + "`\"offset\":\"-15m\"`" + ` on the endpoint (see api.md) makes these events
+  fire 15 minutes before the start (and end) as well, for that endpoint only — like Cal.com's meeting-started and
+  meeting-ended webhooks. Each event goes to the endpoints whose offset is its own (` + "`data.offset`" + `, written in
+  Go's form: ` + "`-15m0s`" + `; no offset is the moment itself), so an endpoint never gets another's. Setting, changing
+  or removing an endpoint's offset moves the timers of the appointments still to come.
 - ` + "`confirmations`" + `: a notification (kind ` + "`confirmation`" + `) per channel when an appointment is booked,
   rescheduled or cancelled, recorded in the same transaction as the change.
 - **Timers are durable.** Each appointment's timers are rows written in the transaction that books, moves, cancels

@@ -90,12 +90,27 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			return nil
 		},
 	}
+	cfg.EndpointOffsets = func(ctx context.Context, tenantID string) ([]time.Duration, error) {
+		eps, err := db.EnabledEndpoints(ctx, tenantID)
+		var out []time.Duration
+		for _, ep := range eps {
+			if d, perr := time.ParseDuration(ep.Offset); perr == nil && d != 0 {
+				out = append(out, d)
+			}
+		}
+		return out, err
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	e.svc = scheduling.New(cfg)
 	e.api = api.New(api.Config{Store: db, ValidateEvent: scheduling.ValidateEvent,
-		Catalogs: func() []api.Catalog { return []api.Catalog{scheduling.CatalogSource{}} }})
+		Catalogs: func() []api.Catalog { return []api.Catalog{scheduling.CatalogSource{}} },
+		OffsetsChanged: func(ctx context.Context, tenantID string) {
+			if err := e.svc.ResyncTimers(ctx, tenantID); err != nil {
+				t.Error(err)
+			}
+		}})
 	e.svc.Register(e.api)
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)

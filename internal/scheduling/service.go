@@ -65,6 +65,10 @@ type Config struct {
 	Guard *netguard.Guard
 	// HookTransport overrides the sync hooks' HTTP transport (tests).
 	HookTransport http.RoundTripper
+	// EndpointOffsets returns the offsets of a tenant's endpoints (their
+	// "offset" setting): appointment.starting and appointment.ended fire
+	// at each of them too.
+	EndpointOffsets func(ctx context.Context, tenantID string) ([]time.Duration, error)
 }
 
 // Mailer sends one e-mail (internal/mail.Sender).
@@ -119,6 +123,7 @@ type txn struct {
 	w      store.WriteTx // nil in a read transaction
 	tenant string
 	now    time.Time
+	svc    *Service
 }
 
 func (t *txn) exec(q string, args ...any) (sql.Result, error) {
@@ -176,6 +181,12 @@ func (t *txn) apptEvent(a *Appointment, typ string, v any) error {
 func (t *txn) event(key, typ string, v any) error { return t.emit(key, typ, nil, v) }
 
 func (t *txn) emit(key, typ string, src *slotwire.EventSource, v any) error {
+	return t.emitAt(key, typ, src, v, "")
+}
+
+// emitAt emits an event fired at an offset (the endpoints with that
+// offset get it).
+func (t *txn) emitAt(key, typ string, src *slotwire.EventSource, v any, offset string) error {
 	if t.w == nil {
 		return errors.New("scheduling: event emitted in a read transaction")
 	}
@@ -185,7 +196,7 @@ func (t *txn) emit(key, typ string, src *slotwire.EventSource, v any) error {
 	}
 	return t.w.Emit(&slotwire.Event{
 		ID: slotwire.NewID(slotwire.PrefixEvent), TenantID: t.tenant, Type: typ,
-		Data: data, OrderingKey: key, Source: src, CreatedAt: t.now,
+		Data: data, OrderingKey: key, Source: src, CreatedAt: t.now, Offset: offset,
 	})
 }
 
@@ -193,7 +204,7 @@ func (t *txn) emit(key, typ string, src *slotwire.EventSource, v any) error {
 // together, then the dispatcher is woken.
 func (s *Service) write(ctx context.Context, tenantID, op string, fn func(t *txn) error) error {
 	res, err := s.cfg.Store.Write(ctx, func(ctx context.Context, tx store.WriteTx) error {
-		t := &txn{ctx: ctx, tx: tx, w: tx, tenant: tenantID, now: s.now()}
+		t := &txn{ctx: ctx, tx: tx, w: tx, tenant: tenantID, now: s.now(), svc: s}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -218,7 +229,7 @@ func (s *Service) write(ctx context.Context, tenantID, op string, fn func(t *txn
 // neither waits for nor takes the write lock.
 func (s *Service) read(ctx context.Context, tenantID string, fn func(t *txn) error) error {
 	return s.cfg.Store.Read(ctx, func(ctx context.Context, tx store.ReadTx) error {
-		return fn(&txn{ctx: ctx, tx: tx, tenant: tenantID, now: s.now()})
+		return fn(&txn{ctx: ctx, tx: tx, tenant: tenantID, now: s.now(), svc: s})
 	})
 }
 

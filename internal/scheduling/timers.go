@@ -2,10 +2,13 @@ package scheduling
 
 import (
 	"context"
+
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slotwire/slotwire"
 
 	"github.com/slotwire/slotwire/internal/store"
 )
@@ -33,7 +36,7 @@ type timer struct {
 // reminder and channel (start - before; a reminder whose moment has
 // passed, because the appointment was booked or moved closer than that,
 // never fires), one per starting and ended offset.
-func timersFor(a *Appointment, n NotificationSettings, now time.Time) []timer {
+func timersFor(a *Appointment, n NotificationSettings, endpoints []time.Duration, now time.Time) []timer {
 	if a.Status == StatusCancelled || a.Status == StatusNoShow {
 		return nil
 	}
@@ -49,13 +52,44 @@ func timersFor(a *Appointment, n NotificationSettings, now time.Time) []timer {
 			add(timer{kind: TypeReminder, channel: ch, before: time.Duration(r.Before), due: a.Start.Add(-time.Duration(r.Before))})
 		}
 	}
-	for _, o := range n.Starting {
-		add(timer{kind: TypeStarting, offset: time.Duration(o), due: a.Start.Add(time.Duration(o))})
+	for _, o := range offsets(n.Starting, endpoints, len(n.Starting) > 0) {
+		add(timer{kind: TypeStarting, offset: o, due: a.Start.Add(o)})
 	}
-	for _, o := range n.Ended {
-		add(timer{kind: TypeEnded, offset: time.Duration(o), due: a.End.Add(time.Duration(o))})
+	for _, o := range offsets(n.Ended, endpoints, len(n.Ended) > 0) {
+		add(timer{kind: TypeEnded, offset: o, due: a.End.Add(o)})
 	}
 	return out
+}
+
+// offsets are the tenant's offsets and, when the type is on, its
+// endpoints' own, each once.
+func offsets(tenant []Duration, endpoints []time.Duration, on bool) []time.Duration {
+	if !on {
+		return nil
+	}
+	seen := map[time.Duration]bool{}
+	var out []time.Duration
+	for _, o := range tenant {
+		if !seen[time.Duration(o)] {
+			seen[time.Duration(o)] = true
+			out = append(out, time.Duration(o))
+		}
+	}
+	for _, o := range endpoints {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// endpointOffsets are the tenant's endpoints' offsets.
+func (t *txn) endpointOffsets() ([]time.Duration, error) {
+	if t.svc == nil || t.svc.cfg.EndpointOffsets == nil {
+		return nil, nil
+	}
+	return t.svc.cfg.EndpointOffsets(t.ctx, t.tenant)
 }
 
 // syncTimers replaces a's timers: they move with it, and go when it is
@@ -71,7 +105,11 @@ func (t *txn) syncTimers(a *Appointment, gone bool) error {
 	if err != nil {
 		return err
 	}
-	return t.insertTimers(timersFor(a, n, t.now))
+	eps, err := t.endpointOffsets()
+	if err != nil {
+		return err
+	}
+	return t.insertTimers(timersFor(a, n, eps, t.now))
 }
 
 func (t *txn) insertTimers(tms []timer) error {
@@ -91,9 +129,13 @@ func (t *txn) resyncTimers(n NotificationSettings) error {
 	if _, err := t.exec(`DELETE FROM sched_timers WHERE tenant_id = ?`, t.tenant); err != nil {
 		return err
 	}
+	eps, err := t.endpointOffsets()
+	if err != nil {
+		return err
+	}
 	var late time.Duration // the latest moment after an end a timer may come
-	for _, o := range n.Ended {
-		late = max(late, time.Duration(o))
+	for _, o := range offsets(n.Ended, eps, true) {
+		late = max(late, o)
 	}
 	rows, err := t.query(`SELECT `+apptCols+` FROM sched_appointments WHERE tenant_id = ? AND end_at > ?
 		AND status NOT IN ('cancelled', 'no_show')`, t.tenant, t.now.Add(-late).UnixMilli())
@@ -105,7 +147,7 @@ func (t *txn) resyncTimers(n NotificationSettings) error {
 		return err
 	}
 	for _, a := range as {
-		if err := t.insertTimers(timersFor(a, n, t.now)); err != nil {
+		if err := t.insertTimers(timersFor(a, n, eps, t.now)); err != nil {
 			return err
 		}
 	}
@@ -120,7 +162,7 @@ func (s *Service) FireDue(ctx context.Context, limit int) (int, error) {
 	fired := 0
 	res, err := s.cfg.Store.Write(ctx, func(ctx context.Context, tx store.WriteTx) error {
 		fired = 0
-		t := &txn{ctx: ctx, tx: tx, w: tx, now: s.now()}
+		t := &txn{ctx: ctx, tx: tx, w: tx, now: s.now(), svc: s}
 		due, err := t.dueTimers(limit)
 		if err != nil || len(due) == 0 {
 			return err
@@ -128,7 +170,7 @@ func (s *Service) FireDue(ctx context.Context, limit int) (int, error) {
 		ids := make([]any, len(due))
 		for i, tm := range due {
 			ids[i] = tm.id
-			if err := s.fire(&txn{ctx: ctx, tx: tx, w: tx, tenant: tm.tenant, now: t.now}, tm); err != nil {
+			if err := s.fire(&txn{ctx: ctx, tx: tx, w: tx, tenant: tm.tenant, now: t.now, svc: s}, tm); err != nil {
 				return err
 			}
 		}
@@ -177,7 +219,12 @@ func (s *Service) fire(t *txn, tm timer) error {
 	}
 	late := t.now.Sub(tm.due) > LateAfter
 	if tm.kind != TypeReminder {
-		return t.apptEvent(a, tm.kind, with(v, "offset", Duration(tm.offset), "due_at", tm.due, "late", late))
+		var src *slotwire.EventSource
+		if a.Source.App != "" || a.Source.Type != "" {
+			src = &slotwire.EventSource{App: a.Source.App, Type: a.Source.Type}
+		}
+		return t.emitAt(a.ID, tm.kind, src, with(v, "offset", Duration(tm.offset), "due_at", tm.due, "late", late),
+			slotwire.OffsetString(tm.offset))
 	}
 	before := Duration(tm.before)
 	if err := t.apptEvent(a, tm.kind, with(v, "channel", tm.channel, "before", before, "due_at", tm.due, "late", late)); err != nil {
@@ -323,4 +370,16 @@ func (s *Service) nextDue(ctx context.Context) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(*next), true
+}
+
+// ResyncTimers replaces the timers of the tenant's appointments still to
+// come (after its endpoints' offsets changed).
+func (s *Service) ResyncTimers(ctx context.Context, tenantID string) error {
+	return s.write(ctx, tenantID, "timers.resync", func(t *txn) error {
+		n, err := t.settings()
+		if err != nil {
+			return err
+		}
+		return t.resyncTimers(n)
+	})
 }

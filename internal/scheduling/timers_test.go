@@ -233,3 +233,33 @@ func TestNotificationSettingsValidated(t *testing.T) {
 		t.Fatalf("defaults = %v", got)
 	}
 }
+
+// An endpoint's own offset: appointment.starting fires at it too, and
+// only that endpoint gets it; the other gets the tenant's (the moment
+// itself). Setting the offset after the booking moves the timers.
+func TestEndpointOffset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.fixture(t)
+	e.must(t, http.StatusOK, "PUT", "/v1/notification-settings", map[string]any{"ended": []string{}})
+	early := e.createEndpoint(t, "https://erp.example.com/early", "appointment.starting").ID
+	plain := e.createEndpoint(t, "https://erp.example.com/plain", "appointment.starting").ID
+	e.book(t, at(1, 10), at(1, 11), f.person)
+	wantError(t, e.do(t, "PATCH", "/v1/endpoints/"+early, map[string]any{"offset": "soon"}), http.StatusBadRequest, "invalid_request", "offset")
+	if r := e.must(t, http.StatusOK, "PATCH", "/v1/endpoints/"+early, map[string]any{"offset": "-15m"}); r["offset"] != "-15m0s" {
+		t.Fatalf("endpoint = %v", r)
+	}
+	start := mustTime(t, at(1, 10))
+	deliveries := func(ep string) int {
+		return e.count(t, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND event_type = 'appointment.starting'`, ep)
+	}
+	if n := e.fire(t, start.Add(-15*time.Minute)); n != 1 || deliveries(early) != 1 || deliveries(plain) != 0 {
+		t.Fatalf("at -15m: fired %d, early %d, plain %d", n, deliveries(early), deliveries(plain))
+	}
+	if o := e.lastEvent(t, scheduling.TypeStarting); o["offset"] != "-15m0s" {
+		t.Fatalf("event = %v", o)
+	}
+	if n := e.fire(t, start); n != 1 || deliveries(early) != 1 || deliveries(plain) != 1 {
+		t.Fatalf("at the start: fired %d, early %d, plain %d", n, deliveries(early), deliveries(plain))
+	}
+}

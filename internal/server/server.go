@@ -120,8 +120,9 @@ type Node struct {
 	// Erasers added by extensions: their parts of an erasure.
 	erasers []store.Eraser
 	// Scopes of API keys; extensions add theirs.
-	Scopes   *scopes.Set
-	stoppers []func()
+	Scopes      *scopes.Set
+	stoppers    []func()
+	offsetHooks []func(ctx context.Context, tenantID string) error
 }
 
 // StoreOptions configure OpenStore.
@@ -271,7 +272,8 @@ func (n *Node) build() {
 		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
 		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(), SMTP: n.Mail != nil,
-		Erasers: func() []store.Eraser { return n.erasers },
+		Erasers:        func() []store.Eraser { return n.erasers },
+		OffsetsChanged: n.offsetsChanged,
 		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport,
 			Mail: n.Mail}),
 	})
@@ -395,6 +397,20 @@ func (n *Node) AddEraser(e store.Eraser) { n.erasers = append(n.erasers, e) }
 
 // AddValidator adds a catalog validator for POST /v1/events.
 func (n *Node) AddValidator(v api.EventValidator) { n.validators = append(n.validators, v) }
+
+// OnOffsetsChanged registers a function told when a tenant's endpoint
+// offsets changed (the scheduling core moves its timers).
+func (n *Node) OnOffsetsChanged(f func(ctx context.Context, tenantID string) error) {
+	n.offsetHooks = append(n.offsetHooks, f)
+}
+
+func (n *Node) offsetsChanged(ctx context.Context, tenantID string) {
+	for _, f := range n.offsetHooks {
+		if err := f(ctx, tenantID); err != nil {
+			n.Log.Error("endpoint offsets changed", "tenant", tenantID, "err", err)
+		}
+	}
+}
 
 // OnStop registers a function run at shutdown before the store closes.
 func (n *Node) OnStop(f func()) { n.stoppers = append(n.stoppers, f) }

@@ -3,6 +3,7 @@ package validate
 import (
 	"net/textproto"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -283,4 +284,27 @@ func Auth(a *slotwire.EndpointAuth) (*slotwire.EndpointAuth, error) {
 		return &slotwire.EndpointAuth{Type: a.Type, TokenURL: u, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Scope: a.Scope}, nil
 	}
 	return nil, invalid("auth type must be basic, oauth2 or none")
+}
+
+// MaxOffset bounds an endpoint's offset of appointment.starting and
+// appointment.ended.
+const MaxOffset = 30 * 24 * time.Hour
+
+// Offset checks an endpoint's offset: a Go duration within ±30 days,
+// returned in Go's form ("-15m0s"); "" and zero are the moment itself ("").
+func Offset(o string) (string, error) {
+	if o == "" {
+		return "", nil
+	}
+	d, err := time.ParseDuration(o)
+	if err != nil {
+		return "", invalid("offset %q is not a duration such as \"-15m\" or \"10m\"", o)
+	}
+	if d > MaxOffset || d < -MaxOffset {
+		return "", invalid("offset must be within ±30 days")
+	}
+	if d == 0 {
+		return "", nil
+	}
+	return d.String(), nil
 }

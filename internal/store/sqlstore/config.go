@@ -119,7 +119,7 @@ func (db *DB) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
 
 // CreateEndpoint stores a new endpoint.
 func (db *DB) CreateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
-	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), db.endpointArgs(e)...)
+	_, err := db.W.ExecContext(ctx, db.q(`INSERT INTO endpoints (`+EndpointCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`), db.endpointArgs(e)...)
 	if err != nil {
 		return db.errf("create endpoint", err)
 	}
@@ -202,9 +202,9 @@ func (db *DB) UpdateEndpoint(ctx context.Context, e *slotwire.Endpoint) error {
 		disabled_reason = ?, headers = ?, secret = ?, max_concurrency = ?, ordering = ?, rate_limit = ?,
 		failing_since = ?, updated_at = ?, source_apps = ?, source_types = ?, payload_format = ?,
 		previous_secret = ?, previous_secret_until = ?, signature_profile = ?, signature_header = ?, verify = ?, verified_url = ?,
-		auth = ?, tls = ?, filter = ?, transform = ?, type = ?, email = ? WHERE tenant_id = ? AND id = ?`),
+		auth = ?, tls = ?, filter = ?, transform = ?, type = ?, email = ?, timing_offset = ? WHERE tenant_id = ? AND id = ?`),
 		a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[14], a[15], a[16], a[17], a[19], a[20], a[21], a[22],
-		a[23], a[24], a[25], a[26], a[27], a[28], a[29], a[30], e.TenantID, e.ID)
+		a[23], a[24], a[25], a[26], a[27], a[28], a[29], a[30], a[31], e.TenantID, e.ID)
 	if err != nil {
 		return db.errf("update endpoint", err)
 	}

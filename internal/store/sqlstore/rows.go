@@ -15,7 +15,7 @@ import (
 const EndpointCols = `id, tenant_id, url, description, event_types, enabled, disabled_reason, headers, secret,
 	max_concurrency, ordering, rate_limit, failing_since, created_at, updated_at, source_apps, source_types, payload_format, rest_hook,
 	previous_secret, previous_secret_until, signature_profile, signature_header, verify, verified_url, auth, tls,
-	filter, transform, type, email`
+	filter, transform, type, email, timing_offset`
 
 // DeliveryCols are the columns ScanDelivery reads.
 const DeliveryCols = `seq, id, tenant_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
@@ -91,7 +91,7 @@ func (db *DB) ScanEndpoint(row Scanner) (*slotwire.Endpoint, error) {
 		&e.Secret, &e.MaxConcurrency, &e.Ordering, &e.RateLimit, &failing, &created, &updated,
 		&apps, &stypes, &e.PayloadFormat, &e.RESTHook, &e.PreviousSecret, &prevUntil,
 		&e.SignatureProfile, &e.SignatureHeader, &e.Verify, &e.VerifiedURL, &auth, &tlsCfg,
-		&e.Filter, &e.Transform, &e.Type, &e.Email); err != nil {
+		&e.Filter, &e.Transform, &e.Type, &e.Email, &e.Offset); err != nil {
 		return nil, db.scanErr("endpoint", err)
 	}
 	e.PreviousSecretUntil = nullMS(prevUntil)
@@ -185,7 +185,7 @@ func EndpointArgs(e *slotwire.Endpoint) []any {
 		e.Secret, e.MaxConcurrency, e.Ordering, e.RateLimit, optMS(e.FailingSince), MS(e.CreatedAt), MS(e.UpdatedAt),
 		jsonList(e.SourceApps), jsonList(e.SourceTypes), e.PayloadFormat, e.RESTHook, e.PreviousSecret, optMS(e.PreviousSecretUntil),
 		e.SignatureProfile, e.SignatureHeader, e.Verify, e.VerifiedURL, "", "", // auth, tls: see endpointArgs
-		e.Filter, e.Transform, endpointType(e.Type), e.Email}
+		e.Filter, e.Transform, endpointType(e.Type), e.Email, e.Offset}
 }
 
 // endpointType is the stored type ("" is http).

@@ -77,13 +77,15 @@ func testEndpoints(t *testing.T, s store.Store) {
 	fs := t0.Add(time.Hour)
 	got.FailingSince = &fs
 	got.UpdatedAt = t0.Add(time.Minute)
+	got.Offset = "-15m0s"
 	must(t, s.UpdateEndpoint(ctx(), got))
 	again, err := s.GetEndpoint(ctx(), ten.ID, ep.ID)
 	must(t, err)
 	if again.Description != "ERP" || again.Enabled || again.DisabledReason != "manual" || again.MaxConcurrency != 3 ||
 		again.Ordering != "fifo" || again.RateLimit != 10 || again.FailingSince == nil || !again.FailingSince.Equal(fs) ||
 		!again.UpdatedAt.Equal(t0.Add(time.Minute)) || !again.CreatedAt.Equal(t0) ||
-		len(again.SourceApps) != 2 || again.SourceApps[1] != "BC-EU" || again.SourceTypes[0] != "service_order" || again.PayloadFormat != "flat" {
+		len(again.SourceApps) != 2 || again.SourceApps[1] != "BC-EU" || again.SourceTypes[0] != "service_order" || again.PayloadFormat != "flat" ||
+		again.Offset != "-15m0s" {
 		t.Fatalf("after update = %+v", again)
 	}
 	// Pagination, newest first.
