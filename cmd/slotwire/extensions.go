@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/server"
 	"github.com/slotwire/slotwire/internal/store"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
 )
 
 // modules lists the migration sets of the optional parts linked into this
@@ -21,9 +21,7 @@ func extensions() []server.Extension {
 	return []server.Extension{func(n *server.Node) error {
 		cfg := scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake,
 			Box: n.Box, Guard: &netguard.Guard{AllowPrivate: n.Config.AllowPrivateEndpoints},
-			EndpointOffsets: func(ctx context.Context, tenantID string) ([]time.Duration, error) {
-				return endpointOffsets(ctx, n.Store, tenantID)
-			}}
+			EndpointOffsets: sqlstore.EndpointOffsets}
 		if n.Mail != nil {
 			cfg.Mailer = n.Mail // never a typed nil: no server means no Mailer
 		}
@@ -43,19 +41,4 @@ func extensions() []server.Extension {
 		}
 		return nil
 	}}
-}
-
-// endpointOffsets are the offsets the tenant's enabled endpoints set.
-func endpointOffsets(ctx context.Context, st store.Endpoints, tenantID string) ([]time.Duration, error) {
-	eps, err := st.EnabledEndpoints(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	var out []time.Duration
-	for _, e := range eps {
-		if d, err := time.ParseDuration(e.Offset); err == nil && d != 0 {
-			out = append(out, d)
-		}
-	}
-	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/internal/store"
 	"github.com/slotwire/slotwire/internal/store/sqlite"
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
 	"github.com/slotwire/slotwire/signature"
 )
 
@@ -90,16 +91,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			return nil
 		},
 	}
-	cfg.EndpointOffsets = func(ctx context.Context, tenantID string) ([]time.Duration, error) {
-		eps, err := db.EnabledEndpoints(ctx, tenantID)
-		var out []time.Duration
-		for _, ep := range eps {
-			if d, perr := time.ParseDuration(ep.Offset); perr == nil && d != 0 {
-				out = append(out, d)
-			}
-		}
-		return out, err
-	}
+	cfg.EndpointOffsets = sqlstore.EndpointOffsets
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -68,7 +68,8 @@ type Config struct {
 	// EndpointOffsets returns the offsets of a tenant's endpoints (their
 	// "offset" setting): appointment.starting and appointment.ended fire
 	// at each of them too.
-	EndpointOffsets func(ctx context.Context, tenantID string) ([]time.Duration, error)
+	// It reads in the caller's transaction tx.
+	EndpointOffsets func(ctx context.Context, tx store.ReadTx, tenantID string) ([]time.Duration, error)
 }
 
 // Mailer sends one e-mail (internal/mail.Sender).

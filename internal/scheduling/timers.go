@@ -89,7 +89,7 @@ func (t *txn) endpointOffsets() ([]time.Duration, error) {
 	if t.svc == nil || t.svc.cfg.EndpointOffsets == nil {
 		return nil, nil
 	}
-	return t.svc.cfg.EndpointOffsets(t.ctx, t.tenant)
+	return t.svc.cfg.EndpointOffsets(t.ctx, t.tx, t.tenant)
 }
 
 // syncTimers replaces a's timers: they move with it, and go when it is

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/store"
@@ -245,4 +247,26 @@ func mustHaveChanged(res sql.Result, what string) error {
 		return notFound(what)
 	}
 	return nil
+}
+
+// EndpointOffsets returns the offsets (Endpoint.Offset) the tenant's
+// enabled endpoints set, read in a module's transaction q, so that a
+// module computing timers needs no second connection.
+func EndpointOffsets(ctx context.Context, q store.ReadTx, tenantID string) ([]time.Duration, error) {
+	rows, err := q.QueryContext(ctx, q.Dialect().Rebind(`SELECT DISTINCT timing_offset FROM endpoints
+		WHERE tenant_id = ? AND enabled = ? AND timing_offset <> ''`), tenantID, true)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint offsets: %w", err)
+	}
+	list, err := collect(rows, func(s Scanner) (string, error) { var o string; return o, s.Scan(&o) })
+	if err != nil {
+		return nil, fmt.Errorf("endpoint offsets: %w", err)
+	}
+	var out []time.Duration
+	for _, o := range list {
+		if d, err := time.ParseDuration(o); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
