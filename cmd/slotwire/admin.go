@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/slotwire/slotwire/internal/api"
@@ -26,12 +27,18 @@ func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&name, "name", "", "company name (required)")
 	fs.StringVar(&plan, "plan", plans.Default, "plan, one of --plans")
 	ef.String(&planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans, as for serve")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	table, err := plans.Parse(planTable)
 	if err != nil {
-		return err
+		return usagef("--plans: %v", err)
+	}
+	if strings.TrimSpace(name) == "" {
+		return usagef("tenant create: --name is required")
+	}
+	if _, err := table.Check(plan); err != nil {
+		return usagef("--plan %q does not exist; the plans are %s", plan, strings.Join(table.Names(), ", "))
 	}
 	st, err := server.OpenStore(ctx, db, server.StoreOptions{Migrate: !isPostgres(db), Modules: modules()})
 	if err != nil {
@@ -53,8 +60,8 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ef := &envFlags{fs: fs}
 	var db string
 	ef.String(&db, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	log, _ := newLogger(stderr, "info", "text")
 	st, err := server.OpenStore(ctx, db, server.StoreOptions{Migrate: true, Logger: log, Modules: modules()})

@@ -6,11 +6,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slotwire/slotwire/internal/bench"
 )
+
+// benchDir holds the JSON results of `slotwire bench` by default, a file
+// per run, so that runs never overwrite each other; git ignores it.
+const benchDir = "bench-results"
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -23,18 +29,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&pubs, "publishers", 32, "concurrent publishers (and raw-client workers)")
 	fs.StringVar(&pg, "postgres", os.Getenv("SLOTWIRE_TEST_POSTGRES"), "PostgreSQL server URL for scenario 6 (1, 2 and 3 nodes); default $SLOTWIRE_TEST_POSTGRES")
 	fs.StringVar(&binary, "binary", "", "slotwire binary to benchmark (default: this one), e.g. an older build to compare")
-	fs.StringVar(&jsonPath, "json", "bench-result.json", "write results as JSON here (empty: don't)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	fs.StringVar(&jsonPath, "json", filepath.Join(benchDir, "bench-"+time.Now().UTC().Format("20060102-150405")+".json"), "write results as JSON to this file (empty: don't)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	var list []int
 	for _, s := range strings.Split(scen, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return fmt.Errorf("--scenarios: %q is not a number", s)
+			return usagef("--scenarios: %q is not a number", s)
 		}
 		list = append(list, n)
 	}
+	if jsonPath != "" {
+		if err := os.MkdirAll(filepath.Dir(jsonPath), 0o755); err != nil {
+			return err
+		}
+	}
 	_, err := bench.Run(ctx, bench.Options{Binary: binary, Scenarios: list, Scale: scale, Publishers: pubs, Out: stdout, JSONPath: jsonPath, Postgres: pg})
+	if err == nil && jsonPath != "" {
+		fmt.Fprintln(stdout, "results:", jsonPath)
+	}
 	return err
 }

@@ -70,8 +70,10 @@ func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duratio
 		}
 		v = d
 	}
-	e.fs.Var((*durationValue)(p), name, usage+" ($"+env+")")
+	// The default is the value when the flag is registered: set it first,
+	// so that -h shows it.
 	*p = v
+	e.fs.Var((*durationValue)(p), name, usage+" ($"+env+")")
 }
 
 // parseDuration accepts Go durations and a day suffix ("5d").
@@ -91,9 +93,28 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// formatDuration writes a duration as parseDuration reads it, short:
+// "5d", "2m", "1h30m", "15s".
+func formatDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 type durationValue time.Duration
 
-func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) String() string { return formatDuration(time.Duration(*d)) }
+
+// Type names the flag's argument in -h.
+func (d *durationValue) Type() string { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := parseDuration(s)
 	*d = durationValue(v)
@@ -102,10 +123,13 @@ func (d *durationValue) Set(s string) error {
 
 type scheduleValue []time.Duration
 
+// Type names the flag's argument in -h.
+func (s *scheduleValue) Type() string { return "delays" }
+
 func (s *scheduleValue) String() string {
 	var parts []string
 	for _, d := range *s {
-		parts = append(parts, d.String())
+		parts = append(parts, formatDuration(d))
 	}
 	return strings.Join(parts, ",")
 }
@@ -165,7 +189,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ef.Int(&cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
 	ef.String(&cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
 	ef.String(&cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
-	ef.Bool(&noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (default for postgres:// URLs: run `slotwire migrate`)")
+	ef.Bool(&noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (always so for postgres:// URLs: run slotwire migrate first)")
 	ef.String(&cfg.SQLiteSynchronous, "sqlite-synchronous", "SLOTWIRE_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL (fsync every commit) or NORMAL")
 	ef.Duration(&cfg.Delivery.Timeout, "delivery-timeout", "SLOTWIRE_DELIVERY_TIMEOUT", 15*time.Second, "timeout of one webhook request")
 	fs.Var(&schedule, "retry-schedule", "comma-separated delays before each attempt ($SLOTWIRE_RETRY_SCHEDULE)")
@@ -185,8 +209,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			ef.errs = append(ef.errs, "$SLOTWIRE_RETRY_SCHEDULE: "+err.Error())
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if len(ef.errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(ef.errs, "; "))

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sw runs the command line in process and returns what it printed and the
+// exit status main would give.
+func sw(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = exitCode(run(context.Background(), args, &out, &errb), &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestServeHelpShowsDefaults(t *testing.T) {
+	t.Parallel()
+	out, errs, code := sw(t, "serve", "-h")
+	help := out + errs
+	if code != 0 {
+		t.Fatalf("serve -h exit %d", code)
+	}
+	for _, want := range []string{"(default 15s)", "(default 2m)", "(default 5d)", "(default 60d)", "(default 10s)", "(default 1s)",
+		"(default 0s,5s,5m,30m,2h,5h,10h,10h)", "run slotwire migrate first"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("serve -h does not show %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "`") || strings.Contains(help, "-no-migrate slotwire") {
+		t.Errorf("serve -h has a backtick or an argument name taken from one:\n%s", help)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "x.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage:"},
+		{[]string{"nope"}, `unknown command "nope"`},
+		{[]string{"tenant"}, "tenant create"},
+		{[]string{"tenant", "create", "--db", db}, "--name is required"},
+		{[]string{"tenant", "create", "--db", db, "--name", " "}, "--name is required"},
+		{[]string{"tenant", "create", "--db", db, "--name", "A", "--plan", "gold"}, `--plan "gold" does not exist; the plans are basic`},
+		{[]string{"tenant", "create", "--db", db, "--name", "A", "--plans", "x"}, "--plans"},
+		{[]string{"migrate", "--db", db, "extra"}, `unexpected argument "extra"`},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"serve", "--delivery-timeout", "soon"}, `"soon" is not a duration`},
+		{[]string{"bench", "--scenarios", "x"}, `--scenarios: "x" is not a number`},
+	} {
+		_, errs, code := sw(t, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("slotwire %s: exit %d, stderr %q; want 2 and %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}
