@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,9 +16,17 @@ import (
 // per run, so that runs never overwrite each other; git ignores it.
 const benchDir = "bench-results"
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func benchCmd() *command {
+	return &command{name: "bench", usage: "[flags]", summary: "run the delivery benchmark",
+		about: `Run the delivery benchmark: real slotwire processes, a receiver and a load generator on loopback
+(docs/performance.md). It prints one line a scenario and writes the results as JSON to a new file
+in bench-results/ (ignored by git), or to --json.`,
+		example: `slotwire bench --scale 0.1
+slotwire bench --scenarios 1 --binary ./slotwire-old --json old.json`,
+		setup: runBench}
+}
+
+func runBench(fs *flag.FlagSet, c *cli) func([]string) error {
 	var scen, jsonPath, pg, binary string
 	var scale float64
 	var pubs int
@@ -30,25 +36,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&pg, "postgres", os.Getenv("SLOTWIRE_TEST_POSTGRES"), "PostgreSQL server URL for scenario 6 (1, 2 and 3 nodes); default $SLOTWIRE_TEST_POSTGRES")
 	fs.StringVar(&binary, "binary", "", "slotwire binary to benchmark (default: this one), e.g. an older build to compare")
 	fs.StringVar(&jsonPath, "json", filepath.Join(benchDir, "bench-"+time.Now().UTC().Format("20060102-150405")+".json"), "write results as JSON to this file (empty: don't)")
-	if err := parseFlags(fs, args); err != nil {
+	return func([]string) error {
+		var list []int
+		for _, s := range strings.Split(scen, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return usagef("--scenarios: %q is not a number", s)
+			}
+			list = append(list, n)
+		}
+		if jsonPath != "" {
+			if err := os.MkdirAll(filepath.Dir(jsonPath), 0o755); err != nil {
+				return err
+			}
+		}
+		_, err := bench.Run(c.ctx, bench.Options{Binary: binary, Scenarios: list, Scale: scale, Publishers: pubs, Out: c.stdout, JSONPath: jsonPath, Postgres: pg})
+		if err == nil && jsonPath != "" {
+			fmt.Fprintln(c.stdout, "results:", jsonPath)
+		}
 		return err
 	}
-	var list []int
-	for _, s := range strings.Split(scen, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			return usagef("--scenarios: %q is not a number", s)
-		}
-		list = append(list, n)
-	}
-	if jsonPath != "" {
-		if err := os.MkdirAll(filepath.Dir(jsonPath), 0o755); err != nil {
-			return err
-		}
-	}
-	_, err := bench.Run(ctx, bench.Options{Binary: binary, Scenarios: list, Scale: scale, Publishers: pubs, Out: stdout, JSONPath: jsonPath, Postgres: pg})
-	if err == nil && jsonPath != "" {
-		fmt.Fprintln(stdout, "results:", jsonPath)
-	}
-	return err
 }

@@ -1,17 +1,19 @@
 // Command slotwire is the Slotwire webhook engine: one binary that serves the
-// API, stores events and delivers them.
+// API, stores events and delivers them, and the command line of its API.
 //
 //	slotwire serve              run the server (embedded SQLite by default)
-//	slotwire tenant create      create a tenant and print its API key
 //	slotwire migrate            apply database migrations
-//	slotwire bench              run the delivery benchmark
-//	slotwire version            print the version
+//	slotwire tenant create      create a tenant in the database and print its API key
+//	slotwire endpoints …        tenants, keys, endpoints, events, deliveries … through the API
+//	slotwire verify             check a webhook's signature
+//	slotwire completion bash    shell completion
+//
+// "slotwire help" lists every command; docs/cli.md describes them.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +46,9 @@ func exitCode(err error, stderr io.Writer) int {
 // errUsage is a usage error whose explanation was printed already.
 var errUsage = errors.New("usage")
 
+// errHelp: help was asked for and printed; exit status 0.
+var errHelp = errors.New("help")
+
 // usageError is a usage error with its explanation: exit status 2.
 type usageError struct{ msg string }
 
@@ -54,63 +59,23 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseFlags parses a command's flags: -h is no error (errHelp, exit 0),
-// any other error is a usage error the flag package explained already,
-// and positional arguments are refused.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return errHelp
-	case err != nil:
-		return errUsage
-	case fs.NArg() > 0:
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
-}
-
-// errHelp: help was asked for and printed; exit status 0.
-var errHelp = errors.New("help")
-
-const usage = `Slotwire: a self-hosted webhook engine for scheduling software.
-
-Usage:
-  slotwire serve [flags]            run the server (try: slotwire serve -h)
-  slotwire tenant create --name N   create a tenant and print its API key
-  slotwire migrate [--db ...]       apply database migrations
-  slotwire bench [flags]            run the delivery benchmark
-  slotwire version                  print the version
-`
-
+// run runs a command line with the process's standard input.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := runCommand(ctx, args, stdout, stderr); err != errHelp {
-		return err
-	}
-	return nil
+	return runWith(ctx, args, os.Stdin, stdout, stderr, os.Getenv)
 }
 
-func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errUsage
+// runWith runs a command line; getenv reads the environment.
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	hc, rec := newHTTP()
+	defer hc.CloseIdleConnections()
+	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, rec: rec, http: hc, getenv: getenv}
+	c.root = commandTree()
+	cmd, rest, err := resolve(c.root, args, c)
+	if err == nil {
+		err = cmd.execute(c, rest)
 	}
-	switch args[0] {
-	case "serve":
-		return runServe(ctx, args[1:], stdout, stderr)
-	case "tenant":
-		return runTenant(ctx, args[1:], stdout, stderr)
-	case "migrate":
-		return runMigrate(ctx, args[1:], stdout, stderr)
-	case "bench":
-		return runBench(ctx, args[1:], stdout, stderr)
-	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "slotwire", version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	if err == errHelp {
 		return nil
 	}
-	fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
-	return errUsage
+	return err
 }
