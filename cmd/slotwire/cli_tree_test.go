@@ -90,4 +90,5 @@ func TestEveryCommandRefusesBadUsage(t *testing.T) {
 	}
 	cliCall{}.want(t, 2, `unknown command "nope"`, "nope")
 	cliCall{}.want(t, 2, `help: no command "endpoints nope"`, "help", "endpoints", "nope")
+	cliCall{}.want(t, 2, `completion: no script for "tcsh"`, "completion", "tcsh")
 }

@@ -29,6 +29,7 @@ type command struct {
 	conn    connKind
 	json    bool   // takes --json
 	section string // heading of the root's list it is listed under
+	choices string // the words a leaf's argument may be, for completion
 	// setup registers a leaf's own flags and returns what runs it.
 	setup  func(fs *flag.FlagSet, c *cli) func(args []string) error
 	subs   []*command

@@ -12,7 +12,7 @@ func commandTree() *command {
 		withSection("Server", serveCmd(), migrateCmd(), tenantCmd(), benchCmd(), versionCmd()),
 		withSection("API (a running server: --url and --api-key or --admin-token; see slotwire help config)",
 			tenantsCmd(), keysCmd(), endpointsCmd(), eventsCmd(), deliveriesCmd(), recoverCmd(), eventTypesCmd(), statsCmd()),
-		withSection("Tools", verifyCmd()),
+		withSection("Tools", verifyCmd(), completionCmd()),
 	} {
 		root.subs = append(root.subs, group...)
 	}
