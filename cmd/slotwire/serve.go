@@ -281,7 +281,10 @@ func flagError(fs *flag.FlagSet, name string, err error) error {
 	}
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	if set {
+	switch {
+	case set && strings.HasPrefix(err.Error(), "--"):
+		return usagef("%v", err)
+	case set:
 		return usagef("--%s: %v", name, err)
 	}
 	return err
@@ -316,7 +319,7 @@ func checkRetention(c *dispatch.Config, log *slog.Logger) error {
 		return errors.New("--retention and --delete-after must not be negative")
 	case c.DeleteAfter > 0 && c.Retention > 0 && c.DeleteAfter < c.Retention:
 		return fmt.Errorf("--delete-after (%s) must be at least --retention (%s): rows are archived before they are deleted",
-			c.DeleteAfter, c.Retention)
+			formatDuration(c.DeleteAfter), formatDuration(c.Retention))
 	}
 	var span time.Duration
 	for _, d := range c.Schedule {

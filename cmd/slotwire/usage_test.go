@@ -53,6 +53,11 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"serve", "--delivery-timeout", "soon"}, `"soon" is not a duration`},
 		{[]string{"bench", "--scenarios", "x"}, `--scenarios: "x" is not a number`},
+		{[]string{"serve", "--db", db, "--log-level", "loud"}, `--log-level: log level "loud": use debug, info, warn or error`},
+		{[]string{"serve", "--db", db, "--log-format", "xml"}, `--log-format: log format "xml": use text or json`},
+		{[]string{"serve", "--db", db, "--role", "boss"}, `--role: role "boss": use all, api or worker`},
+		{[]string{"serve", "--db", db, "--plans", "gold"}, "--plans: "},
+		{[]string{"serve", "--db", db, "--retention", "2d", "--delete-after", "1d"}, "slotwire: --delete-after (1d) must be at least --retention (2d)"},
 	} {
 		_, errs, code := sw(t, c.args...)
 		if code != 2 || !strings.Contains(errs, c.want) {
