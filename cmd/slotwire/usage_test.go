@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sw runs the command line in process and returns what it printed and the
@@ -63,5 +65,28 @@ func TestUsageErrorsExit2(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("slotwire %s: exit %d, stderr %q; want 2 and %q", strings.Join(c.args, " "), code, errs, c.want)
 		}
+	}
+}
+
+// TestBenchJSONPath: bench writes its results to a new file in the ignored
+// bench-results/ by default, to --json FILE, or nowhere with --json "".
+func TestBenchJSONPath(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 5, 10, 4, 5, 0, time.UTC)
+	var b benchJSON
+	if got := b.file(now); got != filepath.Join("bench-results", "bench-20261205-100405.json") {
+		t.Errorf("default: %s", got)
+	}
+	b.Set("")
+	if got := b.file(now); got != "" {
+		t.Errorf(`--json "": %q`, got)
+	}
+	b.Set("old.json")
+	if got := b.file(now); got != "old.json" {
+		t.Errorf("--json old.json: %q", got)
+	}
+	ignore, err := os.ReadFile(filepath.Join("..", "..", ".gitignore"))
+	if err != nil || !strings.Contains(string(ignore), "\n/bench-results/\n") || !strings.Contains(string(ignore), "\n/bench-result.json\n") {
+		t.Errorf(".gitignore does not ignore bench-results/ and bench-result.json (%v)", err)
 	}
 }
