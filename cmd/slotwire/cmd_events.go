@@ -23,7 +23,7 @@ slotwire events show evt_01M81SPGY72VRBXH5FT60BSYTS`,
 			t(&command{name: "publish", usage: "--type TYPE --data JSON|@FILE|- [flags]", summary: "publish an event; prints its id once it is stored",
 				example: `slotwire events publish --type invoice.paid --data '{"invoice_id":"inv_1"}'
 slotwire events publish --type order.created --data @order.json --ordering-key order-42
-slotwire jq -c .data event.json | slotwire events publish --type order.created --data -`,
+jq -c .data event.json | slotwire events publish --type order.created --data -`,
 				setup: eventsPublish}),
 			t(&command{name: "list", usage: "[--type T] [--since WHEN] [--until WHEN] [--limit N] [--cursor C] [--all]", summary: "list events, newest first",
 				about:   "List the tenant's events, newest first. WHEN is an RFC 3339 time, a date, or a duration ago (90m, 2d).",
