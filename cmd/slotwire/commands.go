@@ -152,8 +152,11 @@ func (cmd *command) flagSet(c *cli) (*flag.FlagSet, func([]string) error) {
 		run = cmd.setup(fs, c)
 	}
 	c.addConnFlags(fs, cmd.conn)
-	if cmd.json {
+	switch {
+	case cmd.json && cmd.conn != connNone:
 		fs.BoolVar(&c.json, "json", false, "print the API's JSON answer, one document")
+	case cmd.json:
+		fs.BoolVar(&c.json, "json", false, "print the result as JSON, one document")
 	}
 	return fs, run
 }
@@ -290,8 +293,12 @@ func (cmd *command) printLeafFlags(w io.Writer) {
 		fmt.Fprintln(w, "\nFlags:")
 		printFlags(w, own)
 	}
-	if len(common) > 0 {
+	switch {
+	case len(common) > 0 && cmd.conn != connNone:
 		fmt.Fprintln(w, "\nConnection and output (flag, else environment, else profile; see slotwire help config):")
+		printFlags(w, common)
+	case len(common) > 0:
+		fmt.Fprintln(w, "\nOutput:")
 		printFlags(w, common)
 	}
 }

@@ -243,9 +243,18 @@ func listPages[T any](c *cli, p *pageFlags, fetch func(cursor string, limit int)
 
 // progress writes a line of progress to stderr when it is a terminal.
 func (c *cli) progress(format string, args ...any) {
-	if f, ok := c.stderr.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintf(f, "slotwire: "+format+"\n", args...)
-		}
+	if isTerminal(c.stderr) {
+		fmt.Fprintf(c.stderr, "slotwire: "+format+"\n", args...)
 	}
+}
+
+// isTerminal reports whether a standard stream (an *os.File) is a
+// terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -146,9 +146,12 @@ func (o *verifyOpts) read(c *cli, args []string) (*webhook, error) {
 	}
 	var data []byte
 	var err error
-	if len(args) == 1 {
+	switch {
+	case len(args) == 1:
 		data, err = readInput("verify", args[0], c.stdin)
-	} else {
+	case isTerminal(c.stdin):
+		return nil, usagef("verify: give the request on standard input (< request.http), as FILE, or as --headers and --body")
+	default:
 		data, err = io.ReadAll(c.stdin)
 	}
 	if err != nil {
