@@ -307,8 +307,9 @@ func (cmd *command) printLeafFlags(w io.Writer) {
 var commonFlags = map[string]bool{"url": true, "api-key": true, "admin-token": true, "profile": true}
 
 // secretFlags never show their value (which may come from the
-// environment) as a default in help.
-var secretFlags = map[string]bool{"api-key": true, "admin-token": true}
+// environment) as a default in help: tokens, and a URL that may carry a
+// password.
+var secretFlags = map[string]bool{"api-key": true, "admin-token": true, "smtp-url": true}
 
 // printFlags writes flags as the flag package does, with two dashes, the
 // argument's type (durations included) and defaults other than zero.

@@ -90,3 +90,18 @@ func TestBenchJSONPath(t *testing.T) {
 		t.Errorf(".gitignore does not ignore bench-results/ and bench-result.json (%v)", err)
 	}
 }
+
+// TestHelpShowsNoSecrets: -h shows defaults, some of them from the
+// environment, but never a token or a URL that may hold a password.
+func TestHelpShowsNoSecrets(t *testing.T) {
+	t.Setenv("SLOTWIRE_ADMIN_TOKEN", "admin-secret-from-env")
+	t.Setenv("SLOTWIRE_SMTP_URL", "smtp://user:smtp-password@mail.example.com:587")
+	t.Setenv("SLOTWIRE_LOG_LEVEL", "debug")
+	out, _, code := sw(t, "serve", "-h")
+	if code != 0 || strings.Contains(out, "admin-secret-from-env") || strings.Contains(out, "smtp-password") {
+		t.Fatalf("serve -h shows a secret from the environment:\n%s", out)
+	}
+	if !strings.Contains(out, `(default "debug")`) {
+		t.Fatalf("serve -h does not show the default from $SLOTWIRE_LOG_LEVEL:\n%s", out)
+	}
+}
