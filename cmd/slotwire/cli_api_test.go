@@ -88,8 +88,9 @@ func TestCLIEndpoints(t *testing.T) {
 	}
 	// Flags after the positional argument, and update sending only them.
 	var ep map[string]any
-	c.jsonOf(t, &ep, "endpoints", "update", id, "--rate-limit", "7", "--endpoint-url", ok.URL+"/v2", "--ordering", "fifo")
-	if ep["rate_limit_per_second"] != 7.0 || ep["url"] != ok.URL+"/v2" || ep["ordering"] != "fifo" || ep["description"] != "ERP" || ep["max_concurrency"] != 4.0 {
+	c.jsonOf(t, &ep, "endpoints", "update", id, "--rate-limit", "7", "--endpoint-url", ok.URL+"/v2", "--ordering", "fifo", "--offset", "-15m")
+	if ep["rate_limit_per_second"] != 7.0 || ep["url"] != ok.URL+"/v2" || ep["ordering"] != "fifo" || ep["description"] != "ERP" || ep["max_concurrency"] != 4.0 ||
+		ep["offset"] == nil || !strings.HasPrefix(ep["offset"].(string), "-15m") {
 		t.Fatalf("endpoints update --json: %v", ep)
 	}
 	c.want(t, 2, "nothing to change", "endpoints", "update", id)

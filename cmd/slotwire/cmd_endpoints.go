@@ -107,7 +107,7 @@ func showEndpoint(w io.Writer, e *client.Endpoint) {
 		"source apps?", e.SourceApps, "source types?", e.SourceTypes, "payload format?", e.PayloadFormat,
 		"signature profile?", e.SignatureProfile, "signature header?", e.SignatureHeader,
 		"previous secret until?", e.PreviousSecretUntil, "verify?", e.Verify, "filter?", e.Filter,
-		"transform?", e.Transform, "rest hook?", e.RESTHook)
+		"transform?", e.Transform, "offset?", e.Offset, "rest hook?", e.RESTHook)
 	for _, name := range sortedKeys(e.Headers) {
 		fields(w, "header", name+": "+e.Headers[name])
 	}
@@ -126,6 +126,7 @@ type endpointFlags struct {
 	fs                                                   *flag.FlagSet
 	types, description, secret, ordering, apps, srcTypes string
 	format, profile, sigHeader, filter, transform, input string
+	offset                                               string
 	headers                                              listFlag
 	maxConc, rate                                        int
 	verify                                               bool
@@ -148,6 +149,7 @@ func addEndpointFlags(fs *flag.FlagSet) *endpointFlags {
 	fs.StringVar(&f.filter, "filter", "", "jq expression: send only the events for which it is neither false nor null ('' removes it)")
 	fs.StringVar(&f.transform, "transform", "", "jq expression whose output is the body sent ('' removes it)")
 	fs.BoolVar(&f.verify, "verify", false, "deliver nothing until the URL echoed a challenge")
+	fs.StringVar(&f.offset, "offset", "", "get the appointment.starting and appointment.ended events fired this far from the start or end, e.g. -15m ('' the moment itself)")
 	fs.StringVar(&f.input, "input", "", "file (or - for stdin) with more fields as JSON, as the API takes them (auth, tls …); flags win")
 	return f
 }
@@ -206,6 +208,8 @@ func (f *endpointFlags) build(stdin io.Reader) (client.EndpointInput, error) {
 			in.Transform = ptr(f.transform)
 		case "verify":
 			in.Verify = ptr(f.verify)
+		case "offset":
+			in.Offset = ptr(f.offset)
 		}
 	})
 	return in, err
