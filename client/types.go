@@ -79,15 +79,20 @@ type Endpoint struct {
 	// fired that far from the start or end ("" the moment itself).
 	Offset       string     `json:"offset,omitempty"`
 	FailingSince *time.Time `json:"failing_since,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// PreviousSecretUntil: after a rotation with a grace period, until
+	// when the previous secret signs too.
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
 }
 
 // EndpointWithSecret is the answer to CreateEndpoint: the endpoint and its
-// signing secret ("whsec_...").
+// signing secret ("whsec_..."), or for a standard-ed25519 endpoint its
+// public key ("whpk_...").
 type EndpointWithSecret struct {
 	Endpoint
-	Secret string `json:"secret"`
+	Secret    string `json:"secret"`
+	PublicKey string `json:"public_key,omitempty"`
 }
 
 // EndpointInput is the body of CreateEndpoint and UpdateEndpoint. Nil fields

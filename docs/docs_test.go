@@ -212,7 +212,7 @@ func TestOperationsCoversServeFlags(t *testing.T) {
 }
 
 func TestMarkdownLinks(t *testing.T) {
-	files := []string{"../README.md", "../ARCHITECTURE.md", "api.md", "signatures.md", "operations.md"}
+	files := []string{"../README.md", "../ARCHITECTURE.md", "api.md", "signatures.md", "operations.md", "cli.md"}
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for _, f := range files {
 		text := readFile(t, f)

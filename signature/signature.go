@@ -2,6 +2,11 @@
 // Webhooks specification: HMAC-SHA256 over "id.timestamp.body" with a
 // base64 secret prefixed "whsec_", sent as "v1,<base64>" in the
 // webhook-signature header next to webhook-id and webhook-timestamp.
+//
+// It also signs and verifies the other profiles an endpoint may pick:
+// Ed25519 (whsk_ secret keys, whpk_ public keys; VerifyEd25519), GitHub's
+// hex HMAC (VerifyHexHMAC) and Stripe's timestamped HMAC
+// (VerifyTimestamped).
 package signature
 
 import (
@@ -212,8 +217,10 @@ func SignAll(secrets []string, id string, ts time.Time, body []byte) (string, er
 const DefaultTolerance = 5 * time.Minute
 
 // Verify checks a received webhook as a receiver would: the timestamp must be
-// within tolerance of now, and one of the space-separated "v1,<sig>" entries
-// of the signature header must match. Comparison is constant-time.
+// within tolerance of now (0: no check), and one of the space-separated
+// "v1,<sig>" entries of the signature header must match. Comparison is
+// constant-time. A timestamp outside the tolerance is a *TimestampError
+// (errors.Is(err, ErrTimestamp)), which says by how much.
 func Verify(secret, id, timestamp, sigHeader string, body []byte, now time.Time, tolerance time.Duration) error {
 	if id == "" || timestamp == "" || sigHeader == "" {
 		return ErrMissingHeaders
@@ -222,13 +229,9 @@ func Verify(secret, id, timestamp, sigHeader string, body []byte, now time.Time,
 	if err != nil {
 		return err
 	}
-	unix, err := strconv.ParseInt(timestamp, 10, 64)
+	unix, err := checkTimestamp(timestamp, now, tolerance)
 	if err != nil {
-		return fmt.Errorf("%w: %q is not a Unix time", ErrTimestamp, timestamp)
-	}
-	ts := time.Unix(unix, 0)
-	if tolerance > 0 && (now.Sub(ts) > tolerance || ts.Sub(now) > tolerance) {
-		return ErrTimestamp
+		return err
 	}
 	want := s.mac(id, unix, body)
 	for _, part := range strings.Split(sigHeader, " ") {

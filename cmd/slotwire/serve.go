@@ -70,8 +70,10 @@ func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duratio
 		}
 		v = d
 	}
-	e.fs.Var((*durationValue)(p), name, usage+" ($"+env+")")
+	// The default is the value when the flag is registered: set it first,
+	// so that -h shows it.
 	*p = v
+	e.fs.Var((*durationValue)(p), name, usage+" ($"+env+")")
 }
 
 // parseDuration accepts Go durations and a day suffix ("5d").
@@ -91,9 +93,28 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// formatDuration writes a duration as parseDuration reads it, short:
+// "5d", "2m", "1h30m", "15s".
+func formatDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 type durationValue time.Duration
 
-func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) String() string { return formatDuration(time.Duration(*d)) }
+
+// Type names the flag's argument in -h.
+func (d *durationValue) Type() string { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := parseDuration(s)
 	*d = durationValue(v)
@@ -102,10 +123,13 @@ func (d *durationValue) Set(s string) error {
 
 type scheduleValue []time.Duration
 
+// Type names the flag's argument in -h.
+func (s *scheduleValue) Type() string { return "delays" }
+
 func (s *scheduleValue) String() string {
 	var parts []string
 	for _, d := range *s {
-		parts = append(parts, d.String())
+		parts = append(parts, formatDuration(d))
 	}
 	return strings.Join(parts, ",")
 }
@@ -141,72 +165,103 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, o)), nil
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+const serveAbout = `Run a Slotwire node: the HTTP API and the delivery engine, on an embedded SQLite file
+(created and migrated on first start) or a PostgreSQL database shared by several nodes.
+
+Every flag can also be set through its environment variable; the flag wins.
+Durations use Go syntax (500ms, 15s, 5m, 2h) or days (5d).`
+
+func serveCmd() *command {
+	return &command{name: "serve", usage: "[flags]", nargs: 0, summary: "run a node: the HTTP API and deliveries", about: serveAbout,
+		example: `SLOTWIRE_ADMIN_TOKEN=secret slotwire serve
+slotwire serve --addr 0.0.0.0:8080 --db /var/lib/slotwire/slotwire.db
+slotwire serve --db postgres://slotwire@db/slotwire --role worker --node-id worker-1`,
+		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
+			o := serveFlags(fs)
+			return func([]string) error { return o.run(c.ctx, c.stdout, c.stderr) }
+		}}
+}
+
+// serveOptions are the flags of serve.
+type serveOptions struct {
+	fs                                        *flag.FlagSet
+	ef                                        *envFlags
+	cfg                                       server.Config
+	maxEvent                                  int
+	logLevel, logFormat, debugAddr, planTable string
+	noMigrate                                 bool
+	schedule                                  scheduleValue
+}
+
+func serveFlags(fs *flag.FlagSet) *serveOptions {
 	ef := &envFlags{fs: fs}
-	var cfg server.Config
-	var maxEvent int
-	var logLevel, logFormat, debugAddr, planTable string
-	var noMigrate bool
-	schedule := scheduleValue(dispatch.DefaultSchedule)
-	ef.String(&cfg.Addr, "addr", "SLOTWIRE_ADDR", "127.0.0.1:8080", "listen address of the HTTP API")
-	ef.String(&cfg.DB, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
-	ef.String(&cfg.MetricsAddr, "metrics-addr", "SLOTWIRE_METRICS_ADDR", "", "listen address of GET /metrics, Prometheus text format (empty: off); bind it privately")
-	ef.String(&cfg.OTLPEndpoint, "otlp-endpoint", "SLOTWIRE_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send traces to, e.g. http://127.0.0.1:4318 (empty: off)")
-	ef.String(&cfg.SMTP.URL, "smtp-url", "SLOTWIRE_SMTP_URL", "", "SMTP server of e-mail endpoints, smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (empty: no e-mail endpoints)")
-	ef.String(&cfg.SMTP.From, "smtp-from", "SLOTWIRE_SMTP_FROM", "", "sender of e-mails, e.g. \"Slotwire <noreply@example.com>\"; required with --smtp-url")
-	ef.String(&cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
-	ef.Bool(&cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
-	ef.Int(&maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
-	ef.Int(&cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
-	ef.String(&cfg.SecretKeyFile, "secret-key-file", "SLOTWIRE_SECRET_KEY_FILE", "", "file holding the key that encrypts stored secrets (default: $SLOTWIRE_SECRET_KEY, else slotwire.key beside a SQLite file)")
-	ef.String(&planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans and the endpoints each allows, plan=limit,… (0: no limit; \"unlimited\" is always there)")
-	ef.Int(&cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
-	ef.String(&cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
-	ef.String(&cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
-	ef.Bool(&noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (default for postgres:// URLs: run `slotwire migrate`)")
-	ef.String(&cfg.SQLiteSynchronous, "sqlite-synchronous", "SLOTWIRE_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL (fsync every commit) or NORMAL")
-	ef.Duration(&cfg.Delivery.Timeout, "delivery-timeout", "SLOTWIRE_DELIVERY_TIMEOUT", 15*time.Second, "timeout of one webhook request")
-	fs.Var(&schedule, "retry-schedule", "comma-separated delays before each attempt ($SLOTWIRE_RETRY_SCHEDULE)")
-	ef.Int(&cfg.Delivery.Concurrency, "endpoint-concurrency", "SLOTWIRE_ENDPOINT_CONCURRENCY", 8, "default requests in flight per endpoint")
-	ef.Int(&cfg.Delivery.MaxInflight, "max-inflight", "SLOTWIRE_MAX_INFLIGHT", 512, "requests in flight on this node, all endpoints together")
-	ef.Duration(&cfg.Delivery.Lease, "lease", "SLOTWIRE_LEASE", 2*time.Minute, "how long claimed work belongs to a node before others may take it")
-	ef.Duration(&cfg.Delivery.PollInterval, "poll-interval", "SLOTWIRE_POLL_INTERVAL", time.Second, "how often the database is checked for due work")
-	ef.Duration(&cfg.Delivery.DisableAfter, "disable-after", "SLOTWIRE_DISABLE_AFTER", 5*24*time.Hour, "disable an endpoint whose every attempt failed for this long")
-	ef.Duration(&cfg.Delivery.DrainTimeout, "drain-timeout", "SLOTWIRE_DRAIN_TIMEOUT", 10*time.Second, "how long shutdown waits for requests in flight")
-	ef.Duration(&cfg.Delivery.Retention, "retention", "SLOTWIRE_RETENTION", 60*24*time.Hour, "archive deliveries and events older than this: payloads, headers and bodies deleted (0: keep everything)")
-	ef.Duration(&cfg.Delivery.DeleteAfter, "delete-after", "SLOTWIRE_DELETE_AFTER", 0, "delete archived deliveries and events older than this (0: never); at least --retention")
-	ef.String(&debugAddr, "debug-addr", "SLOTWIRE_DEBUG_ADDR", "", "serve Go's pprof profiles on this address (off when empty)")
-	ef.String(&logLevel, "log-level", "SLOTWIRE_LOG_LEVEL", "info", "debug, info, warn or error")
-	ef.String(&logFormat, "log-format", "SLOTWIRE_LOG_FORMAT", "text", "text or json")
+	o := &serveOptions{fs: fs, ef: ef, schedule: scheduleValue(dispatch.DefaultSchedule)}
+	ef.String(&o.cfg.Addr, "addr", "SLOTWIRE_ADDR", "127.0.0.1:8080", "listen address of the HTTP API")
+	ef.String(&o.cfg.DB, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
+	ef.String(&o.cfg.MetricsAddr, "metrics-addr", "SLOTWIRE_METRICS_ADDR", "", "listen address of GET /metrics, Prometheus text format (empty: off); bind it privately")
+	ef.String(&o.cfg.OTLPEndpoint, "otlp-endpoint", "SLOTWIRE_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send traces to, e.g. http://127.0.0.1:4318 (empty: off)")
+	ef.String(&o.cfg.SMTP.URL, "smtp-url", "SLOTWIRE_SMTP_URL", "", "SMTP server of e-mail endpoints, smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (empty: no e-mail endpoints)")
+	ef.String(&o.cfg.SMTP.From, "smtp-from", "SLOTWIRE_SMTP_FROM", "", "sender of e-mails, e.g. \"Slotwire <noreply@example.com>\"; required with --smtp-url")
+	ef.String(&o.cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
+	ef.Bool(&o.cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
+	ef.Int(&o.maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
+	ef.Int(&o.cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
+	ef.String(&o.cfg.SecretKeyFile, "secret-key-file", "SLOTWIRE_SECRET_KEY_FILE", "", "file holding the key that encrypts stored secrets (default: $SLOTWIRE_SECRET_KEY, else slotwire.key beside a SQLite file)")
+	ef.String(&o.planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans and the endpoints each allows, plan=limit,… (0: no limit; \"unlimited\" is always there)")
+	ef.Int(&o.cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
+	ef.String(&o.cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
+	ef.String(&o.cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
+	ef.Bool(&o.noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (always so for postgres:// URLs: run slotwire migrate first)")
+	ef.String(&o.cfg.SQLiteSynchronous, "sqlite-synchronous", "SLOTWIRE_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL (fsync every commit) or NORMAL")
+	ef.Duration(&o.cfg.Delivery.Timeout, "delivery-timeout", "SLOTWIRE_DELIVERY_TIMEOUT", 15*time.Second, "timeout of one webhook request")
+	fs.Var(&o.schedule, "retry-schedule", "comma-separated delays before each attempt ($SLOTWIRE_RETRY_SCHEDULE)")
+	ef.Int(&o.cfg.Delivery.Concurrency, "endpoint-concurrency", "SLOTWIRE_ENDPOINT_CONCURRENCY", 8, "default requests in flight per endpoint")
+	ef.Int(&o.cfg.Delivery.MaxInflight, "max-inflight", "SLOTWIRE_MAX_INFLIGHT", 512, "requests in flight on this node, all endpoints together")
+	ef.Duration(&o.cfg.Delivery.Lease, "lease", "SLOTWIRE_LEASE", 2*time.Minute, "how long claimed work belongs to a node before others may take it")
+	ef.Duration(&o.cfg.Delivery.PollInterval, "poll-interval", "SLOTWIRE_POLL_INTERVAL", time.Second, "how often the database is checked for due work")
+	ef.Duration(&o.cfg.Delivery.DisableAfter, "disable-after", "SLOTWIRE_DISABLE_AFTER", 5*24*time.Hour, "disable an endpoint whose every attempt failed for this long")
+	ef.Duration(&o.cfg.Delivery.DrainTimeout, "drain-timeout", "SLOTWIRE_DRAIN_TIMEOUT", 10*time.Second, "how long shutdown waits for requests in flight")
+	ef.Duration(&o.cfg.Delivery.Retention, "retention", "SLOTWIRE_RETENTION", 60*24*time.Hour, "archive deliveries and events older than this: payloads, headers and bodies deleted (0: keep everything)")
+	ef.Duration(&o.cfg.Delivery.DeleteAfter, "delete-after", "SLOTWIRE_DELETE_AFTER", 0, "delete archived deliveries and events older than this (0: never); at least --retention")
+	ef.String(&o.debugAddr, "debug-addr", "SLOTWIRE_DEBUG_ADDR", "", "serve Go's pprof profiles on this address (off when empty)")
+	ef.String(&o.logLevel, "log-level", "SLOTWIRE_LOG_LEVEL", "info", "debug, info, warn or error")
+	ef.String(&o.logFormat, "log-format", "SLOTWIRE_LOG_FORMAT", "text", "text or json")
 	if v, ok := os.LookupEnv("SLOTWIRE_RETRY_SCHEDULE"); ok {
-		if err := schedule.Set(v); err != nil {
+		if err := o.schedule.Set(v); err != nil {
 			ef.errs = append(ef.errs, "$SLOTWIRE_RETRY_SCHEDULE: "+err.Error())
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	return o
+}
+
+// run checks the flags and runs the node until ctx ends.
+func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if len(o.ef.errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(o.ef.errs, "; "))
 	}
-	if len(ef.errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(ef.errs, "; "))
-	}
-	log, err := newLogger(stderr, logLevel, logFormat)
+	cfg := o.cfg
+	log, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
-		return err
+		return flagError(o.fs, "log-level", err)
 	}
-	cfg.Logger, cfg.SecretKey, cfg.MaxEventBytes, cfg.Delivery.Schedule = log, os.Getenv("SLOTWIRE_SECRET_KEY"), int64(maxEvent), schedule
-	if cfg.Plans, err = plans.Parse(planTable); err != nil {
-		return err
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return flagError(o.fs, "log-format", fmt.Errorf("log format %q: use text or json", o.logFormat))
+	}
+	if cfg.Role != server.RoleAll && cfg.Role != server.RoleAPI && cfg.Role != server.RoleWorker {
+		return flagError(o.fs, "role", fmt.Errorf("role %q: use all, api or worker", cfg.Role))
+	}
+	cfg.Logger, cfg.SecretKey, cfg.MaxEventBytes, cfg.Delivery.Schedule = log, os.Getenv("SLOTWIRE_SECRET_KEY"), int64(o.maxEvent), o.schedule
+	if cfg.Plans, err = plans.Parse(o.planTable); err != nil {
+		return flagError(o.fs, "plans", err)
 	}
 	if err := checkRetention(&cfg.Delivery, log); err != nil {
-		return err
+		return flagError(o.fs, "retention", flagError(o.fs, "delete-after", err))
 	}
-	cfg.Migrate = !noMigrate && !isPostgres(cfg.DB)
+	cfg.Migrate = !o.noMigrate && !isPostgres(cfg.DB)
 	cfg.Extensions = extensions()
 	cfg.Modules = modules()
-	if debugAddr != "" {
-		go serveDebug(debugAddr, log)
+	if o.debugAddr != "" {
+		go serveDebug(o.debugAddr, log)
 	}
 	node, err := server.Start(ctx, cfg)
 	if err != nil {
@@ -216,6 +271,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	<-ctx.Done()
 	log.Info("shutting down")
 	return node.Close()
+}
+
+// flagError is a usage error when the flag was given on the command line;
+// from its environment variable it stays a plain error.
+func flagError(fs *flag.FlagSet, name string, err error) error {
+	if errors.Is(err, errUsage) {
+		return err
+	}
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	switch {
+	case set && strings.HasPrefix(err.Error(), "--"):
+		return usagef("%v", err)
+	case set:
+		return usagef("--%s: %v", name, err)
+	}
+	return err
 }
 
 func isPostgres(dsn string) bool {
@@ -247,7 +319,7 @@ func checkRetention(c *dispatch.Config, log *slog.Logger) error {
 		return errors.New("--retention and --delete-after must not be negative")
 	case c.DeleteAfter > 0 && c.Retention > 0 && c.DeleteAfter < c.Retention:
 		return fmt.Errorf("--delete-after (%s) must be at least --retention (%s): rows are archived before they are deleted",
-			c.DeleteAfter, c.Retention)
+			formatDuration(c.DeleteAfter), formatDuration(c.Retention))
 	}
 	var span time.Duration
 	for _, d := range c.Schedule {
