@@ -82,7 +82,7 @@ func TestEraseCustomerByID(t *testing.T) {
 	for _, ev := range e.eventsOf(t, e.tenant) {
 		low := strings.ToLower(string(ev.Payload))
 		if strings.Contains(low, "jan@example.com") || strings.Contains(low, "janssens") || strings.Contains(low, "latex") ||
-			strings.Contains(low, "470") || strings.Contains(low, "kerkstraat") {
+			strings.Contains(low, "470 12 34 56") || strings.Contains(low, "kerkstraat") {
 			t.Errorf("event %s (%s) still holds the person: %s", ev.ID, ev.Type, ev.Payload)
 		}
 	}
