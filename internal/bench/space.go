@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os/exec"
 	"sync"
 	"time"
 )
@@ -38,6 +40,14 @@ func (b *bencher) space(ctx context.Context) ([]Result, error) {
 			out[i], errs[i] = b.spaceRun(ctx, v.name, v.flags, dur)
 		}()
 	}
+	if b.o.Postgres != "" {
+		wg.Add(1)
+		out, errs = append(out, Result{}), append(errs, nil)
+		go func() {
+			defer wg.Done()
+			out[len(out)-1], errs[len(errs)-1] = b.spacePostgres(ctx, dur)
+		}()
+	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
@@ -47,12 +57,52 @@ func (b *bencher) space(ctx context.Context) ([]Result, error) {
 	return out, nil
 }
 
+// spacePostgres runs the same load on a fresh PostgreSQL database with
+// --retention 1m --delete-after 2m and reads the database's size.
+func (b *bencher) spacePostgres(ctx context.Context, dur time.Duration) (Result, error) {
+	dsn, drop, err := freshDatabase(ctx, b.o.Postgres)
+	if err != nil {
+		return Result{}, err
+	}
+	defer drop()
+	if out, err := exec.CommandContext(ctx, b.o.Binary, "migrate", "--db", dsn).CombinedOutput(); err != nil {
+		return Result{}, fmt.Errorf("migrate: %v: %s", err, out)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return Result{}, err
+	}
+	defer db.Close()
+	size := func() float64 {
+		var n int64
+		_ = db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+		return float64(n) / (1 << 20)
+	}
+	return b.spaceLoad(ctx, "10 database size, PostgreSQL, --retention 1m --delete-after 2m", dsn,
+		[]string{"--retention", "1m", "--delete-after", "2m"}, dur, size)
+}
+
 func (b *bencher) spaceRun(ctx context.Context, name string, flags []string, dur time.Duration) (Result, error) {
-	n, err := b.startNode(ctx, flags...)
+	return b.spaceLoad(ctx, name, "", flags, dur, nil)
+}
+
+// spaceLoad runs the steady load on a node (SQLite when dsn is empty)
+// and samples size (the SQLite file and its WAL by default).
+func (b *bencher) spaceLoad(ctx context.Context, name, dsn string, flags []string, dur time.Duration, size func() float64) (Result, error) {
+	var n *node
+	var err error
+	if dsn == "" {
+		n, err = b.startNode(ctx, flags...)
+	} else {
+		n, err = b.startNodeIn(ctx, dsn, "", flags...)
+	}
 	if err != nil {
 		return Result{}, err
 	}
 	defer n.stop()
+	if size == nil {
+		size = func() float64 { return fileMiB(n.dir) }
+	}
 	rc, err := newRecv(false, false)
 	if err != nil {
 		return Result{}, err
@@ -67,7 +117,7 @@ func (b *bencher) spaceRun(ctx context.Context, name string, flags []string, dur
 		defer close(done)
 		for t := spaceSample; t <= dur; t += spaceSample {
 			time.Sleep(spaceSample)
-			m[fmt.Sprintf("mib_at_%03ds", int(t.Seconds()))] = fileMiB(n.dir)
+			m[fmt.Sprintf("mib_at_%03ds", int(t.Seconds()))] = size()
 		}
 	}()
 	_, total, perr := steady(n, spaceRate, dur, func(int) string { return "booking.created" })
