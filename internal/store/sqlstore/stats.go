@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slotwire/slotwire/internal/stats"
@@ -29,9 +30,21 @@ var statsCols = func() []string {
 // 32766 parameters).
 const statsRows = 256
 
+// upserts are the statements of upsertStats by row count, built once.
+var upserts sync.Map // int -> string
+
 // upsertStats is the statement writing n deltas: each bucket's counts
 // added, its last times the later ones.
 func upsertStats(n int) string {
+	if q, ok := upserts.Load(n); ok {
+		return q.(string)
+	}
+	q := buildUpsertStats(n)
+	upserts.Store(n, q)
+	return q
+}
+
+func buildUpsertStats(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO delivery_stats (endpoint_id, tenant_id, res, bucket, " + strings.Join(statsCols, ", ") + ") VALUES ")
 	row := "(" + strings.Repeat("?, ", 4+len(statsCols)-1) + "?)"
