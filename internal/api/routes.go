@@ -11,6 +11,7 @@ import (
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /openapi.json", s.openAPI)
 
 	s.HandleAdmin("POST /v1/tenants", s.createTenant)
 	s.HandleAdmin("GET /v1/tenants", s.listTenants)
