@@ -3,6 +3,7 @@
 //
 //   - docs/openapi.yaml lists exactly the routes of internal/api/routes.go, with the
 //     same authentication (admin token, tenant key or none);
+//   - docs/openapi.yaml lints clean with Redocly CLI (lint_test.go);
 //   - docs/api.md has a section for every route;
 //   - docs/operations.md names every `slotwire serve` flag and its
 //     environment variable (cmd/slotwire/serve.go);
