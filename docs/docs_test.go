@@ -194,6 +194,17 @@ func TestAPIReferenceCoversRoutes(t *testing.T) {
 			t.Errorf("docs/api.md has no section \"### `%s`\"", r)
 		}
 	}
+	// The scheduling module's routes: a section, with an example, per group
+	// (the first path segment after /v1/).
+	_, module := specRoutes(t)
+	for r := range module {
+		_, path, _ := strings.Cut(r, " ")
+		parts := strings.SplitN(strings.TrimPrefix(path, "/v1/"), "/", 2)
+		heading := "### Scheduling: `/v1/" + parts[0] + "`"
+		if !strings.Contains(doc, heading) {
+			t.Errorf("docs/api.md has no section %q (for %s)", heading, r)
+		}
+	}
 }
 
 func TestOperationsCoversServeFlags(t *testing.T) {
