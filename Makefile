@@ -25,7 +25,8 @@ lint:
 	$(STATICCHECK) ./...
 
 # Node.js and the reference standardwebhooks package (signature
-# compatibility test); PostgreSQL is installed and started by
+# compatibility test), and Redocly CLI (OpenAPI lint, docs/lint_test.go);
+# PostgreSQL is installed and started by
 # scripts/with-postgres.sh.
 test-deps:
 	@bash scripts/test-deps.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go: Node.js with npm, and the
-# receivers' signature libraries signature/npm_test.go verifies with.
+# receivers' signature libraries signature/npm_test.go verifies with, and the
+# OpenAPI linter docs/lint_test.go runs (@redocly/cli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -15,3 +16,9 @@ if [ ! -d $m/standardwebhooks ] || [ ! -d $m/@octokit/webhooks-methods ] || [ ! 
   npm install --prefix signature/testdata/npm --no-audit --no-fund --no-package-lock --silent 2>&1 | grep -v 'Unknown user config' || true
 fi
 test -d $m/standardwebhooks && test -d $m/@octokit/webhooks-methods && test -d $m/stripe
+l=docs/lint/node_modules
+if [ ! -f $l/@redocly/cli/bin/cli.js ]; then
+  echo "test-deps: installing the OpenAPI linter (npm: @redocly/cli)"
+  npm install --prefix docs/lint --no-audit --no-fund --no-package-lock --silent 2>&1 | grep -v 'Unknown user config' || true
+fi
+test -f $l/@redocly/cli/bin/cli.js

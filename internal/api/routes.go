@@ -10,7 +10,8 @@ import (
 )
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.Handle("GET /openapi.json", http.HandlerFunc(s.openAPI))
 
 	s.HandleAdmin("POST /v1/tenants", s.createTenant)
 	s.HandleAdmin("GET /v1/tenants", s.listTenants)

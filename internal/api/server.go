@@ -94,10 +94,12 @@ type EndpointTester interface {
 
 // Server serves the API.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	mux  *http.ServeMux
-	keys keyCache
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+	// patterns are the registered routes, in order (Routes).
+	patterns []string
+	keys     keyCache
 	// registry caches tenants' registered event types.
 	registry registry
 	// limiter applies TenantEventsPerSecond; nil when there is none.
@@ -204,28 +206,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // httpx.KeyFrom. It makes *Server an httpx.Router, the interface modules
 // register their routes with.
 func (s *Server) HandleTenant(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.requireTenant(h, false))
+	s.handle(pattern, s.requireTenant(h, false))
 }
 
 // handlePublish registers a publish route: its key may come from the key
 // cache, because the ingest transaction checks it again.
 func (s *Server) handlePublish(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.requireTenant(h, true))
+	s.handle(pattern, s.requireTenant(h, true))
 }
 
 // handleFeed registers a route that takes a tenant key or the endpoint's
 // feed token (feedAuth).
 func (s *Server) handleFeed(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.feedAuth(h))
+	s.handle(pattern, s.feedAuth(h))
 }
 
 // HandleAdmin registers a route that needs the admin token.
 func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.requireAdmin(h))
+	s.handle(pattern, s.requireAdmin(h))
 }
 
 // Handle registers an unauthenticated route.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) { s.handle(pattern, h) }
+
+// handle registers a route on the mux and remembers its pattern.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Routes returns the patterns ("METHOD /path") of every route registered
+// so far, the modules' included, in registration order.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 func (s *Server) requireTenant(h http.HandlerFunc, cached bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
