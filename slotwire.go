@@ -143,19 +143,22 @@ const (
 // MaxOrderingKey is the longest ordering key, in bytes.
 const MaxOrderingKey = 256
 
-// Endpoint types: a URL receiving signed POSTs, or an address receiving
-// e-mails with the signed payload attached.
+// Endpoint types: a URL receiving signed POSTs, an address receiving
+// e-mails with the signed payload attached, or a pull endpoint whose
+// receiver reads its feed (GET /v1/endpoints/{id}/feed) and is never sent
+// anything.
 const (
 	EndpointHTTP  = "http"
 	EndpointEmail = "email"
+	EndpointPull  = "pull"
 )
 
 // Endpoint is a receiver subscribed to some event types.
 type Endpoint struct {
 	ID       string `json:"id"`
 	TenantID string `json:"-"`
-	// Type is EndpointHTTP (URL) or EndpointEmail (Email); "" reads as
-	// EndpointHTTP.
+	// Type is EndpointHTTP (URL), EndpointEmail (Email) or EndpointPull
+	// (neither: read through the feed); "" reads as EndpointHTTP.
 	Type           string            `json:"type"`
 	URL            string            `json:"url,omitempty"`
 	Email          string            `json:"email,omitempty"`
@@ -284,6 +287,10 @@ func matchesSource(allowed []string, s *EventSource, field func(*EventSource) st
 // IsEmail reports whether the endpoint receives e-mails rather than
 // requests.
 func (e *Endpoint) IsEmail() bool { return e.Type == EndpointEmail }
+
+// IsPull reports whether the endpoint's receiver pulls its deliveries
+// from the feed: the dispatcher never sends them.
+func (e *Endpoint) IsPull() bool { return e.Type == EndpointPull }
 
 // Ordered reports whether the endpoint's deliveries are sent in some
 // order (FIFO or per key), which rules out handing them over at ingest.

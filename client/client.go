@@ -287,6 +287,24 @@ func (c *Client) Feed(ctx context.Context, endpointID, after string, limit int) 
 	return &f, err
 }
 
+// FeedWait is Feed as a long poll: when nothing is available after the
+// cursor the server holds the request open for up to wait (at most 30 s)
+// and answers as soon as an item is, or with an empty page. The client's
+// HTTP timeout must be longer than wait.
+func (c *Client) FeedWait(ctx context.Context, endpointID, after string, limit int, wait time.Duration) (*Feed, error) {
+	v := url.Values{}
+	setNonEmpty(v, "after", after)
+	if limit > 0 {
+		v.Set("limit", fmt.Sprint(limit))
+	}
+	if wait > 0 {
+		v.Set("wait", wait.String())
+	}
+	var f Feed
+	err := c.Do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/feed?"+v.Encode(), nil, &f)
+	return &f, err
+}
+
 // CreateFeedToken gives the endpoint a new read token for its feed only
 // (shown once; the previous one stops working). Use it as a Client's Token.
 func (c *Client) CreateFeedToken(ctx context.Context, endpointID string) (string, error) {

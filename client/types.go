@@ -48,8 +48,9 @@ type APIKey struct {
 // it subscribes to.
 type Endpoint struct {
 	ID string `json:"id"`
-	// Type is "http" (URL) or "email" (Email: each delivery is an e-mail
-	// with the signed payload attached).
+	// Type is "http" (URL), "email" (Email: each delivery is an e-mail
+	// with the signed payload attached) or "pull" (neither: nothing is
+	// sent; the receiver reads the endpoint's Feed, e.g. with FeedWait).
 	Type             string            `json:"type"`
 	URL              string            `json:"url,omitempty"`
 	Email            string            `json:"email,omitempty"`
@@ -98,8 +99,9 @@ type EndpointWithSecret struct {
 // EndpointInput is the body of CreateEndpoint and UpdateEndpoint. Nil fields
 // are left out: on update they keep their value, on create their default.
 type EndpointInput struct {
-	// Type is "http" (the default, with URL) or "email" (with Email, when
-	// the server has an SMTP server); it cannot change.
+	// Type is "http" (the default, with URL), "email" (with Email, when
+	// the server has an SMTP server) or "pull" (no address: read through
+	// the feed); it cannot change.
 	Type           *string            `json:"type,omitempty"`
 	Email          *string            `json:"email,omitempty"`
 	URL            *string            `json:"url,omitempty"`

@@ -57,7 +57,7 @@ func TestBashCompletionCompletes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "slotwire.bash")
 	os.WriteFile(path, []byte(cliCall{}.must(t, "completion", "bash")), 0o600)
 	for line, want := range map[string]string{
-		"slotwire ":             "serve migrate tenant bench version tenants keys endpoints events deliveries recover event-types stats verify completion",
+		"slotwire ":             "serve migrate tenant bench version tenants keys endpoints events deliveries recover event-types stats listen verify completion",
 		"slotwire end":          "endpoints",
 		"slotwire endpoints cr": "create",
 		"slotwire endpoints r":  "rotate-secret",

@@ -145,7 +145,9 @@ func httpOnly(in *EndpointInput) []struct {
 
 // applyType checks the fields of the endpoint's type and sets its
 // address: an e-mail endpoint has one and none of the settings of HTTP
-// requests, an HTTP endpoint has no address. The type cannot change.
+// requests, a pull endpoint has neither an address nor those settings (it
+// is never sent anything), an HTTP endpoint has no address. The type
+// cannot change.
 func applyType(e *slotwire.Endpoint, in *EndpointInput) error {
 	if in.Type != nil {
 		t, err := validate.EndpointType(*in.Type)
@@ -156,18 +158,33 @@ func applyType(e *slotwire.Endpoint, in *EndpointInput) error {
 			return errorf(slotwire.ECodeInvalid, "type cannot be changed (this endpoint is %q): create another endpoint", e.Type)
 		}
 	}
-	if !e.IsEmail() {
+	switch {
+	case e.IsPull():
+		if in.Email != nil && *in.Email != "" {
+			return errorf(slotwire.ECodeInvalid, "email is not for pull endpoints: their receiver reads GET /v1/endpoints/{id}/feed")
+		}
+		return noHTTPFields(in, "pull endpoints: their receiver reads GET /v1/endpoints/{id}/feed and is never sent requests")
+	case !e.IsEmail():
 		if in.Email != nil {
 			return errorf(slotwire.ECodeInvalid, "email is for endpoints of type \"email\"; this one has a url")
 		}
 		return nil
 	}
-	for _, f := range httpOnly(in) {
-		if f.set {
-			return errorf(slotwire.ECodeInvalid, "%s is not for e-mail endpoints: their deliveries are e-mails sent through the node's SMTP server", f.name)
-		}
+	if err := noHTTPFields(in, "e-mail endpoints: their deliveries are e-mails sent through the node's SMTP server"); err != nil {
+		return err
 	}
 	return set(in.Email, &e.Email, validate.Email)
+}
+
+// noHTTPFields refuses the settings of HTTP requests on an endpoint of
+// another type (what names it and why).
+func noHTTPFields(in *EndpointInput, what string) error {
+	for _, f := range httpOnly(in) {
+		if f.set {
+			return errorf(slotwire.ECodeInvalid, "%s is not for %s", f.name, what)
+		}
+	}
+	return nil
 }
 
 // transformNeedsNested: a transform makes the body, so payload_format must
@@ -305,7 +322,7 @@ func (s *Server) newEndpointType(in *EndpointInput) (string, error) {
 	}
 	switch {
 	case typ == slotwire.EndpointHTTP && in.URL == nil:
-		return "", errorf(slotwire.ECodeInvalid, "url is required (or \"type\":\"email\" with an email)")
+		return "", errorf(slotwire.ECodeInvalid, "url is required (or \"type\":\"email\" with an email, or \"type\":\"pull\")")
 	case typ == slotwire.EndpointEmail && in.Email == nil:
 		return "", errorf(slotwire.ECodeInvalid, "email is required for an endpoint of type \"email\"")
 	case typ == slotwire.EndpointEmail && !s.cfg.SMTP:
@@ -515,6 +532,9 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) {
 	e, err := s.scopedEndpoint(r, "test this endpoint")
 	if err == nil {
 		err = s.allowPublish(w, t.ID, 1)
+	}
+	if err == nil && e.IsPull() {
+		err = errorf(slotwire.ECodeInvalid, "a pull endpoint is never sent anything: publish an event and read GET /v1/endpoints/%s/feed", e.ID)
 	}
 	if err == nil && s.cfg.Tester == nil {
 		err = errorf(slotwire.ECodeInternal, "this node cannot send test events")

@@ -37,33 +37,36 @@ type Feed struct {
 	NextCursor string     `json:"next_cursor"`
 }
 
+// maxFeedWait bounds the wait of a long poll, well inside the server's
+// write timeout; feedPoll is how often a waiting request looks again.
+const (
+	maxFeedWait = 30 * time.Second
+	feedPoll    = 200 * time.Millisecond
+)
+
 // endpointFeed is GET /v1/endpoints/{id}/feed: the pull twin of push, for
-// receivers that were offline past the retry window.
+// receivers that were offline past the retry window, and the only way a
+// pull endpoint receives. With wait, an empty page is held back until an
+// item is available or the wait ends (a long poll).
 func (s *Server) endpointFeed(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	err := checkParams(q, "after", "limit")
+	err := checkParams(q, "after", "limit", "wait")
 	var e *slotwire.Endpoint
 	if err == nil {
 		e, err = s.scopedEndpoint(r, "read this endpoint's feed")
 	}
-	limit := 100
+	limit, wait := 100, time.Duration(0)
 	if err == nil && q.Get("limit") != "" {
 		if limit, err = strconv.Atoi(q.Get("limit")); err != nil || limit < 1 || limit > 100 {
 			err = errorf(slotwire.ECodeInvalid, "limit must be a whole number from 1 to 100")
 		}
 	}
-	now := s.cfg.Now().UTC()
-	var ds []*slotwire.Delivery
 	if err == nil {
-		ds, err = s.cfg.Store.Feed(r.Context(), e.TenantID, e.ID, q.Get("after"), now.Add(-feedSettle), limit)
+		wait, err = parseFeedWait(q.Get("wait"))
 	}
-	out := Feed{Data: make([]FeedItem, 0, len(ds)), NextCursor: q.Get("after")}
-	for _, d := range ds {
-		var it FeedItem
-		if it, err = s.feedItem(r, e, d, now); err != nil {
-			break
-		}
-		out.Data, out.NextCursor = append(out.Data, it), d.ID
+	var out Feed
+	if err == nil {
+		out, err = s.feedPage(r, e, q.Get("after"), limit, wait)
 	}
 	if err != nil {
 		s.Fail(w, r, err)
@@ -71,6 +74,71 @@ func (s *Server) endpointFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	WriteJSON(w, http.StatusOK, out)
 }
+
+// parseFeedWait reads the wait of a long poll: a Go duration ("30s",
+// "500ms") or whole seconds ("30"), from 0 (answer at once) to maxFeedWait.
+func parseFeedWait(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.Atoi(v)
+		d, err = time.Duration(n)*time.Second, nerr
+	}
+	if err != nil || d < 0 || d > maxFeedWait {
+		return 0, errorf(slotwire.ECodeInvalid, "wait must be a duration from 0s to %s (such as \"25s\", or whole seconds)", maxFeedWait)
+	}
+	return d, nil
+}
+
+// feedPage reads the page after the cursor; while it is empty and the
+// wait lasts it looks again every feedPoll (or sooner when the server
+// shuts down or the client goes away, answering the empty page).
+func (s *Server) feedPage(r *http.Request, e *slotwire.Endpoint, after string, limit int, wait time.Duration) (Feed, error) {
+	var end <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		end = t.C
+	}
+	for {
+		now := s.cfg.Now().UTC()
+		ds, err := s.cfg.Store.Feed(r.Context(), e.TenantID, e.ID, after, now.Add(-feedSettle), limit)
+		if err != nil || len(ds) > 0 || end == nil {
+			return s.feedItems(r, e, ds, after, now, err)
+		}
+		select {
+		case <-time.After(feedPoll):
+		case <-end:
+			return s.feedItems(r, e, nil, after, now, nil)
+		case <-r.Context().Done():
+			return Feed{}, r.Context().Err()
+		case <-s.closing:
+			return s.feedItems(r, e, nil, after, now, nil)
+		}
+	}
+}
+
+// feedItems makes the page of ds; NextCursor is after when ds is empty.
+func (s *Server) feedItems(r *http.Request, e *slotwire.Endpoint, ds []*slotwire.Delivery, after string, now time.Time, err error) (Feed, error) {
+	out := Feed{Data: make([]FeedItem, 0, len(ds)), NextCursor: after}
+	if err != nil {
+		return out, err
+	}
+	for _, d := range ds {
+		it, err := s.feedItem(r, e, d, now)
+		if err != nil {
+			return out, err
+		}
+		out.Data, out.NextCursor = append(out.Data, it), d.ID
+	}
+	return out, nil
+}
+
+// EndWaits answers the feed's long polls now, with what they have (the
+// server is shutting down: http.Server.RegisterOnShutdown).
+func (s *Server) EndWaits() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 func (s *Server) feedItem(r *http.Request, e *slotwire.Endpoint, d *slotwire.Delivery, now time.Time) (FeedItem, error) {
 	body, err := s.bodyFor(r, e, d)

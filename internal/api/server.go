@@ -104,6 +104,9 @@ type Server struct {
 	registry registry
 	// limiter applies TenantEventsPerSecond; nil when there is none.
 	limiter *rateLimiter
+	// closing is closed by EndWaits: the feed's long polls answer.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // keyCache remembers authenticated API keys briefly, so a busy publisher
@@ -188,7 +191,7 @@ func New(cfg Config) *Server {
 	if cfg.Erasers == nil {
 		cfg.Erasers = func() []store.Eraser { return nil }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), closing: make(chan struct{})}
 	if cfg.TenantEventsPerSecond > 0 {
 		s.limiter = &rateLimiter{rate: float64(cfg.TenantEventsPerSecond)}
 	}

@@ -91,11 +91,18 @@ func (d *Dispatcher) logAttempt(j *store.Job, o store.Outcome, took time.Duratio
 
 // attempt makes one signed request (or, to an e-mail endpoint, sends one
 // e-mail: email.go) and decides what follows it; an endpoint's filter may
-// decide it is not sent, its transform makes the body.
+// decide it is not sent, its transform makes the body. A pull endpoint's
+// delivery is never sent: it succeeds at once, without contact, and its
+// receiver reads it from the feed.
 func (d *Dispatcher) attempt(ctx context.Context, j *store.Job) store.Outcome {
 	event := j.Payload // as published: an e-mail's text summarises it
 	if o, done := d.applyJQ(ctx, &j); done {
 		return o
+	}
+	if j.Endpoint.IsPull() {
+		return store.Outcome{DeliveryID: j.Delivery.ID, EndpointID: j.Endpoint.ID, Owner: d.cfg.Owner, NoContact: true,
+			TenantID: j.Delivery.TenantID, CreatedAt: j.Delivery.CreatedAt, Prior: j.Delivery.Attempts,
+			Status: slotwire.StatusSucceeded, Attempt: slotwire.Attempt{At: d.cfg.Now()}}
 	}
 	now := d.cfg.Now()
 	x := deliver(ctx, d.sender, d.cfg.Mail, j, event, now)

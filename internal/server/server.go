@@ -314,6 +314,7 @@ func (n *Node) serveHTTP() error {
 		// http.ResponseController.
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	n.http.RegisterOnShutdown(n.API.EndWaits) // long polls of the feed answer at once
 	go func() {
 		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)

@@ -34,10 +34,10 @@ func EndpointType(t string) (string, error) {
 	switch t {
 	case "", slotwire.EndpointHTTP:
 		return slotwire.EndpointHTTP, nil
-	case slotwire.EndpointEmail:
+	case slotwire.EndpointEmail, slotwire.EndpointPull:
 		return t, nil
 	}
-	return "", invalid("type must be \"http\" or \"email\"")
+	return "", invalid("type must be \"http\", \"email\" or \"pull\"")
 }
 
 // Email checks an e-mail endpoint's recipient: one bare address
