@@ -28,7 +28,7 @@ import (
 // events are emitted.
 func (s *Service) Eraser() store.Eraser {
 	return store.Eraser{Name: "scheduling", Erase: s.erase,
-		Tables: []string{"sched_customers", "sched_appointments", "sched_resources", "sched_managers"}}
+		Tables: []string{"sched_customers", "sched_appointments", "sched_resources", "sched_managers", "sched_notifications"}}
 }
 
 func (s *Service) erase(ctx context.Context, tx store.WriteTx, tenantID string, p *erasure.Person) (map[string]int, error) {
@@ -71,7 +71,54 @@ func (s *Service) erase(ctx context.Context, tx store.WriteTx, tenantID string, 
 		}
 		counts[sc.kind] += n
 	}
+	if counts["notifications"], err = eraseNotifications(t, p); err != nil {
+		return nil, err
+	}
 	return counts, nil
+}
+
+// eraseNotifications rewrites the notifications that name the person:
+// their data by the JSON rules (the recipient and the appointment's
+// customer identify them), their decision and log as text.
+func eraseNotifications(t *txn, p *erasure.Person) (int, error) {
+	var conds []string
+	var args []any
+	for _, term := range p.Terms() {
+		conds = append(conds, "lower(data) LIKE ?")
+		args = append(args, "%"+term+"%")
+	}
+	if len(conds) == 0 {
+		return 0, nil
+	}
+	rows, err := t.query(`SELECT id, data, decision, log FROM sched_notifications WHERE tenant_id = ? AND (`+
+		strings.Join(conds, " OR ")+`)`, append([]any{t.tenant}, args...)...)
+	if err != nil {
+		return 0, err
+	}
+	list, err := collectRows(rows, func(r scanner) ([4]string, error) {
+		var v [4]string
+		return v, r.Scan(&v[0], &v[1], &v[2], &v[3])
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range list {
+		data, changed, err := p.JSON([]byte(v[1]))
+		if err != nil {
+			return 0, err
+		}
+		decision, log := p.Text(v[2]), p.Text(v[3])
+		if !changed && decision == v[2] && log == v[3] {
+			continue
+		}
+		if _, err := t.exec(`UPDATE sched_notifications SET data = ?, decision = ?, log = ?, updated_at = ? WHERE id = ?`,
+			string(data), decision, log, t.now.UnixMilli(), v[0]); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // personCustomers finds the tenant's customers of the person, by id or by

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotwire/slotwire/internal/erasure"
 	"github.com/slotwire/slotwire/internal/netguard"
 	"github.com/slotwire/slotwire/internal/scheduling"
 	"github.com/slotwire/slotwire/signature"
@@ -208,5 +209,34 @@ func TestNotificationEmailRetries(t *testing.T) {
 	logText, _ := json.Marshal(n["log"])
 	if n["status"] != "failed" || !strings.Contains(string(logText), "550") {
 		t.Fatalf("after a 550: %v", n)
+	}
+}
+
+// An erasure reaches the notifications too: their recipient and the
+// appointment's customer in their data.
+func TestErasureReachesNotifications(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.fixture(t)
+	e.must(t, http.StatusOK, "PUT", "/v1/notification-settings", map[string]any{
+		"confirmations": map[string]any{"on": []string{"booked"}, "channels": []string{"sms"}}})
+	e.must(t, http.StatusCreated, "POST", "/v1/appointments", map[string]any{"start": at(1, 10), "end": at(1, 11),
+		"resource_ids": []string{f.person}, "customer_id": f.customer})
+	e.send(t)
+	n := e.lastNotification(t)
+	if raw, _ := json.Marshal(n); !strings.Contains(string(raw), "jan@example.com") {
+		t.Fatalf("notification without the customer: %s", raw)
+	}
+	subject, p, err := erasure.FromRequest(&f.customer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if era := e.erase(t, subject, p); era.Counts["notifications"] != 1 {
+		t.Fatalf("erasure = %+v", era)
+	}
+	n = e.must(t, http.StatusOK, "GET", "/v1/notifications/"+n["id"].(string), nil)
+	if raw, _ := json.Marshal(n); strings.Contains(string(raw), "jan@example.com") || strings.Contains(string(raw), "Janssens") ||
+		strings.Contains(string(raw), "470 12 34 56") {
+		t.Fatalf("notification after the erasure: %s", raw)
 	}
 }
