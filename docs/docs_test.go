@@ -210,7 +210,7 @@ func TestAPIReferenceCoversRoutes(t *testing.T) {
 func TestOperationsCoversServeFlags(t *testing.T) {
 	src := readFile(t, filepath.Join("..", "cmd", "slotwire", "serve.go"))
 	doc := readFile(t, "operations.md")
-	envFlag := regexp.MustCompile(`ef\.(?:String|Bool|Int|Duration)\(&[^,]+,\s*"([a-z0-9-]+)",\s*"([A-Z0-9_]+)"`)
+	envFlag := regexp.MustCompile(`ef\.(?:String|Bool|Int|Duration|Var)\(&[^,]+,\s*"([a-z0-9-]+)",\s*"([A-Z0-9_]+)"`)
 	varFlag := regexp.MustCompile(`fs\.Var\(&?[^,]+,\s*"([a-z0-9-]+)",\s*"[^"]*\(\$([A-Z0-9_]+)\)"`)
 	found := 0
 	for _, re := range []*regexp.Regexp{envFlag, varFlag} {
