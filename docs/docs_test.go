@@ -231,7 +231,7 @@ func TestOperationsCoversServeFlags(t *testing.T) {
 }
 
 func TestMarkdownLinks(t *testing.T) {
-	files := []string{"../README.md", "../ARCHITECTURE.md", "api.md", "signatures.md", "operations.md", "cli.md"}
+	files := []string{"../README.md", "../ARCHITECTURE.md", "api.md", "signatures.md", "operations.md", "cli.md", "configuration.md", "deployment.md"}
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for _, f := range files {
 		text := readFile(t, f)
