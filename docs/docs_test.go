@@ -11,6 +11,9 @@
 //     environment variable (cmd/slotwire/serve.go);
 //   - relative links in the Markdown documents point to files that exist.
 //
+// cmd/slotwire keeps docs/configuration.md (generated) and docs/deployment.md
+// with the files of deploy/ and the Dockerfile in step with serve's flags.
+//
 // It uses only the standard library: the YAML is read line by line, which
 // is enough for the paths/methods/security layout the document keeps.
 package docs
