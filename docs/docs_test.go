@@ -11,6 +11,9 @@
 //     environment variable (cmd/slotwire/serve.go);
 //   - relative links in the Markdown documents point to files that exist.
 //
+// cmd/slotwire keeps docs/configuration.md (generated) and docs/deployment.md
+// with the files of deploy/ and the Dockerfile in step with serve's flags.
+//
 // It uses only the standard library: the YAML is read line by line, which
 // is enough for the paths/methods/security layout the document keeps.
 package docs
@@ -210,7 +213,7 @@ func TestAPIReferenceCoversRoutes(t *testing.T) {
 func TestOperationsCoversServeFlags(t *testing.T) {
 	src := readFile(t, filepath.Join("..", "cmd", "slotwire", "serve.go"))
 	doc := readFile(t, "operations.md")
-	envFlag := regexp.MustCompile(`ef\.(?:String|Bool|Int|Duration)\(&[^,]+,\s*"([a-z0-9-]+)",\s*"([A-Z0-9_]+)"`)
+	envFlag := regexp.MustCompile(`ef\.(?:String|Bool|Int|Duration|Var)\(&[^,]+,\s*"([a-z0-9-]+)",\s*"([A-Z0-9_]+)"`)
 	varFlag := regexp.MustCompile(`fs\.Var\(&?[^,]+,\s*"([a-z0-9-]+)",\s*"[^"]*\(\$([A-Z0-9_]+)\)"`)
 	found := 0
 	for _, re := range []*regexp.Regexp{envFlag, varFlag} {
@@ -231,7 +234,7 @@ func TestOperationsCoversServeFlags(t *testing.T) {
 }
 
 func TestMarkdownLinks(t *testing.T) {
-	files := []string{"../README.md", "../ARCHITECTURE.md", "api.md", "signatures.md", "operations.md", "cli.md"}
+	files := []string{"../README.md", "../ARCHITECTURE.md", "api.md", "signatures.md", "operations.md", "cli.md", "configuration.md", "deployment.md"}
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for _, f := range files {
 		text := readFile(t, f)

@@ -66,6 +66,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runWith runs a command line; getenv reads the environment.
 func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && args[0] == "docs" {
+		return docsCommand(args[1:], stdout)
+	}
 	hc, rec := newHTTP()
 	defer hc.CloseIdleConnections()
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, rec: rec, http: hc, getenv: getenv}

@@ -20,10 +20,23 @@ import (
 
 func version() string { return slotwire.Version }
 
-// envFlags registers flags whose defaults come from SLOTWIRE_* variables.
+// envFlags registers flags whose defaults come from SLOTWIRE_* variables,
+// and keeps their table (specs) for docs/configuration.md.
 type envFlags struct {
-	fs   *flag.FlagSet
-	errs []string
+	fs    *flag.FlagSet
+	errs  []string
+	group string     // heading of the flags registered next
+	specs []flagSpec // every flag registered, in order
+}
+
+// flagSpec is one serve flag as the configuration reference shows it: the
+// default is the code's, whatever the environment says.
+type flagSpec struct {
+	Group, Name, Env, Default, Type, Usage string
+}
+
+func (e *envFlags) spec(name, env, def, typ, usage string) {
+	e.specs = append(e.specs, flagSpec{Group: e.group, Name: name, Env: env, Default: def, Type: typ, Usage: usage})
 }
 
 func (e *envFlags) env(name, def string) string {
@@ -34,10 +47,12 @@ func (e *envFlags) env(name, def string) string {
 }
 
 func (e *envFlags) String(p *string, name, env, def, usage string) {
+	e.spec(name, env, def, "string", usage)
 	e.fs.StringVar(p, name, e.env(env, def), usage+" ($"+env+")")
 }
 
 func (e *envFlags) Bool(p *bool, name, env string, def bool, usage string) {
+	e.spec(name, env, strconv.FormatBool(def), "bool", usage)
 	v := def
 	if s, ok := os.LookupEnv(env); ok {
 		b, err := strconv.ParseBool(s)
@@ -50,6 +65,7 @@ func (e *envFlags) Bool(p *bool, name, env string, def bool, usage string) {
 }
 
 func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
+	e.spec(name, env, strconv.Itoa(def), "int", usage)
 	v := def
 	if s, ok := os.LookupEnv(env); ok {
 		n, err := strconv.Atoi(s)
@@ -62,6 +78,7 @@ func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
 }
 
 func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	e.spec(name, env, formatDuration(def), "duration", usage)
 	v := def
 	if s, ok := os.LookupEnv(env); ok {
 		d, err := parseDuration(s)
@@ -74,6 +91,20 @@ func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duratio
 	// so that -h shows it.
 	*p = v
 	e.fs.Var((*durationValue)(p), name, usage+" ($"+env+")")
+}
+
+// Var registers a flag of its own type; its current value is the default.
+func (e *envFlags) Var(v interface {
+	flag.Value
+	Type() string
+}, name, env, usage string) {
+	e.spec(name, env, v.String(), v.Type(), usage)
+	if s, ok := os.LookupEnv(env); ok {
+		if err := v.Set(s); err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("$%s: %v", env, err))
+		}
+	}
+	e.fs.Var(v, name, usage+" ($"+env+")")
 }
 
 // parseDuration accepts Go durations and a day suffix ("5d").
@@ -193,75 +224,70 @@ type serveOptions struct {
 	schedule                                  scheduleValue
 }
 
+// Headings of the serve flags in docs/configuration.md, in order.
+const (
+	groupServer   = "Server and storage"
+	groupCluster  = "Several nodes"
+	groupDelivery = "Delivery"
+	groupTenants  = "Tenants and limits"
+	groupEmail    = "E-mail"
+	groupRetain   = "Retention"
+	groupObserve  = "Logs, metrics, traces and profiles"
+)
+
+// serveFlags registers the flags of serve, group by group; ef.specs is
+// their table.
 func serveFlags(fs *flag.FlagSet) *serveOptions {
 	ef := &envFlags{fs: fs}
 	o := &serveOptions{fs: fs, ef: ef, schedule: scheduleValue(dispatch.DefaultSchedule)}
+	ef.group = groupServer
 	ef.String(&o.cfg.Addr, "addr", "SLOTWIRE_ADDR", "127.0.0.1:8080", "listen address of the HTTP API")
 	ef.String(&o.cfg.DB, "db", "SLOTWIRE_DB", "./slotwire.db", "SQLite file, or a postgres:// URL")
-	ef.String(&o.cfg.MetricsAddr, "metrics-addr", "SLOTWIRE_METRICS_ADDR", "", "listen address of GET /metrics, Prometheus text format (empty: off); bind it privately")
-	ef.String(&o.cfg.OTLPEndpoint, "otlp-endpoint", "SLOTWIRE_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send traces to, e.g. http://127.0.0.1:4318 (empty: off)")
-	ef.String(&o.cfg.SMTP.URL, "smtp-url", "SLOTWIRE_SMTP_URL", "", "SMTP server of e-mail endpoints, smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (empty: no e-mail endpoints)")
-	ef.String(&o.cfg.SMTP.From, "smtp-from", "SLOTWIRE_SMTP_FROM", "", "sender of e-mails, e.g. \"Slotwire <noreply@example.com>\"; required with --smtp-url")
-	ef.String(&o.cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
-	ef.Bool(&o.cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
-	ef.Int(&o.maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
-	ef.Int(&o.cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
-	ef.String(&o.cfg.SecretKeyFile, "secret-key-file", "SLOTWIRE_SECRET_KEY_FILE", "", "file holding the key that encrypts stored secrets (default: $SLOTWIRE_SECRET_KEY, else slotwire.key beside a SQLite file)")
-	ef.String(&o.planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans and the endpoints each allows, plan=limit,… (0: no limit; \"unlimited\" is always there)")
-	ef.Int(&o.cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
-	ef.String(&o.cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
-	ef.String(&o.cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
 	ef.Bool(&o.noMigrate, "no-migrate", "SLOTWIRE_NO_MIGRATE", false, "do not apply migrations at start (always so for postgres:// URLs: run slotwire migrate first)")
 	ef.String(&o.cfg.SQLiteSynchronous, "sqlite-synchronous", "SLOTWIRE_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL (fsync every commit) or NORMAL")
-	ef.Duration(&o.cfg.Delivery.Timeout, "delivery-timeout", "SLOTWIRE_DELIVERY_TIMEOUT", 15*time.Second, "timeout of one webhook request")
-	fs.Var(&o.schedule, "retry-schedule", "comma-separated delays before each attempt ($SLOTWIRE_RETRY_SCHEDULE)")
-	ef.Int(&o.cfg.Delivery.Concurrency, "endpoint-concurrency", "SLOTWIRE_ENDPOINT_CONCURRENCY", 8, "default requests in flight per endpoint")
-	ef.Int(&o.cfg.Delivery.MaxInflight, "max-inflight", "SLOTWIRE_MAX_INFLIGHT", 512, "requests in flight on this node, all endpoints together")
+	ef.String(&o.cfg.SecretKeyFile, "secret-key-file", "SLOTWIRE_SECRET_KEY_FILE", "", "file holding the key that encrypts stored secrets (default: $SLOTWIRE_SECRET_KEY, else slotwire.key beside a SQLite file)")
+	ef.String(&o.cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
+	ef.group = groupCluster
+	ef.String(&o.cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
+	ef.String(&o.cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")
 	ef.Duration(&o.cfg.Delivery.Lease, "lease", "SLOTWIRE_LEASE", 2*time.Minute, "how long claimed work belongs to a node before others may take it")
 	ef.Duration(&o.cfg.Delivery.PollInterval, "poll-interval", "SLOTWIRE_POLL_INTERVAL", time.Second, "how often the database is checked for due work")
+	ef.group = groupDelivery
+	ef.Duration(&o.cfg.Delivery.Timeout, "delivery-timeout", "SLOTWIRE_DELIVERY_TIMEOUT", 15*time.Second, "timeout of one webhook request")
+	ef.Var(&o.schedule, "retry-schedule", "SLOTWIRE_RETRY_SCHEDULE", "comma-separated delays before each attempt")
+	ef.Int(&o.cfg.Delivery.Concurrency, "endpoint-concurrency", "SLOTWIRE_ENDPOINT_CONCURRENCY", 8, "default requests in flight per endpoint")
+	ef.Int(&o.cfg.Delivery.MaxInflight, "max-inflight", "SLOTWIRE_MAX_INFLIGHT", 512, "requests in flight on this node, all endpoints together")
 	ef.Duration(&o.cfg.Delivery.DisableAfter, "disable-after", "SLOTWIRE_DISABLE_AFTER", 5*24*time.Hour, "disable an endpoint whose every attempt failed for this long")
 	ef.Duration(&o.cfg.Delivery.DrainTimeout, "drain-timeout", "SLOTWIRE_DRAIN_TIMEOUT", 10*time.Second, "how long shutdown waits for requests in flight")
+	ef.Bool(&o.cfg.AllowPrivateEndpoints, "allow-private-endpoints", "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS", false, "let endpoints resolve to loopback, private and link-local addresses")
+	ef.group = groupTenants
+	ef.String(&o.planTable, "plans", "SLOTWIRE_PLANS", plans.DefaultTable, "tenant plans and the endpoints each allows, plan=limit,… (0: no limit; \"unlimited\" is always there)")
+	ef.Int(&o.cfg.MaxEndpointsPerTenant, "max-endpoints-per-tenant", "SLOTWIRE_MAX_ENDPOINTS_PER_TENANT", 100, "most endpoints one tenant may have (0: no cap)")
+	ef.Int(&o.cfg.TenantEventsPerSecond, "tenant-events-per-second", "SLOTWIRE_TENANT_EVENTS_PER_SECOND", 0, "most events one tenant may publish per second on this node (0: no limit)")
+	ef.Int(&o.maxEvent, "max-event-bytes", "SLOTWIRE_MAX_EVENT_BYTES", 256<<10, "largest accepted POST /v1/events body")
+	ef.group = groupEmail
+	ef.String(&o.cfg.SMTP.URL, "smtp-url", "SLOTWIRE_SMTP_URL", "", "SMTP server of e-mail endpoints, smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (empty: no e-mail endpoints)")
+	ef.String(&o.cfg.SMTP.From, "smtp-from", "SLOTWIRE_SMTP_FROM", "", "sender of e-mails, e.g. \"Slotwire <noreply@example.com>\"; required with --smtp-url")
+	ef.group = groupRetain
 	ef.Duration(&o.cfg.Delivery.Retention, "retention", "SLOTWIRE_RETENTION", 60*24*time.Hour, "archive deliveries and events older than this: payloads, headers and bodies deleted (0: keep everything)")
 	ef.Duration(&o.cfg.Delivery.DeleteAfter, "delete-after", "SLOTWIRE_DELETE_AFTER", 0, "delete archived deliveries and events older than this (0: never); at least --retention")
-	ef.String(&o.debugAddr, "debug-addr", "SLOTWIRE_DEBUG_ADDR", "", "serve Go's pprof profiles on this address (off when empty)")
+	ef.group = groupObserve
 	ef.String(&o.logLevel, "log-level", "SLOTWIRE_LOG_LEVEL", "info", "debug, info, warn or error")
 	ef.String(&o.logFormat, "log-format", "SLOTWIRE_LOG_FORMAT", "text", "text or json")
-	if v, ok := os.LookupEnv("SLOTWIRE_RETRY_SCHEDULE"); ok {
-		if err := o.schedule.Set(v); err != nil {
-			ef.errs = append(ef.errs, "$SLOTWIRE_RETRY_SCHEDULE: "+err.Error())
-		}
-	}
+	ef.String(&o.cfg.MetricsAddr, "metrics-addr", "SLOTWIRE_METRICS_ADDR", "", "listen address of GET /metrics, Prometheus text format (empty: off); bind it privately")
+	ef.String(&o.cfg.OTLPEndpoint, "otlp-endpoint", "SLOTWIRE_OTLP_ENDPOINT", "", "OTLP/HTTP collector to send traces to, e.g. http://127.0.0.1:4318 (empty: off)")
+	ef.String(&o.debugAddr, "debug-addr", "SLOTWIRE_DEBUG_ADDR", "", "serve Go's pprof profiles on this address (off when empty)")
 	return o
 }
 
 // run checks the flags and runs the node until ctx ends.
 func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
-	if len(o.ef.errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(o.ef.errs, "; "))
-	}
-	cfg := o.cfg
-	log, err := newLogger(stderr, o.logLevel, o.logFormat)
+	cfg, err := o.config(stderr)
 	if err != nil {
-		return flagError(o.fs, "log-level", err)
+		return err
 	}
-	if o.logFormat != "text" && o.logFormat != "json" {
-		return flagError(o.fs, "log-format", fmt.Errorf("log format %q: use text or json", o.logFormat))
-	}
-	if cfg.Role != server.RoleAll && cfg.Role != server.RoleAPI && cfg.Role != server.RoleWorker {
-		return flagError(o.fs, "role", fmt.Errorf("role %q: use all, api or worker", cfg.Role))
-	}
-	cfg.Logger, cfg.SecretKey, cfg.MaxEventBytes, cfg.Delivery.Schedule = log, os.Getenv("SLOTWIRE_SECRET_KEY"), int64(o.maxEvent), o.schedule
-	if cfg.Plans, err = plans.Parse(o.planTable); err != nil {
-		return flagError(o.fs, "plans", err)
-	}
-	if err := checkRetention(&cfg.Delivery, log); err != nil {
-		return flagError(o.fs, "retention", flagError(o.fs, "delete-after", err))
-	}
-	cfg.Migrate = !o.noMigrate && !isPostgres(cfg.DB)
-	cfg.Extensions = extensions()
-	cfg.Modules = modules()
 	if o.debugAddr != "" {
-		go serveDebug(o.debugAddr, log)
+		go serveDebug(o.debugAddr, cfg.Logger)
 	}
 	node, err := server.Start(ctx, cfg)
 	if err != nil {
@@ -269,8 +295,38 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "slotwire %s listening on %s (db %s)\n", version(), node.URL(), redactDSN(cfg.DB))
 	<-ctx.Done()
-	log.Info("shutting down")
+	cfg.Logger.Info("shutting down")
 	return node.Close()
+}
+
+// config checks the flags and returns the node's configuration, logging
+// to stderr; it opens nothing.
+func (o *serveOptions) config(stderr io.Writer) (server.Config, error) {
+	if len(o.ef.errs) > 0 {
+		return server.Config{}, fmt.Errorf("%s", strings.Join(o.ef.errs, "; "))
+	}
+	cfg := o.cfg
+	log, err := newLogger(stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return cfg, flagError(o.fs, "log-level", err)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return cfg, flagError(o.fs, "log-format", fmt.Errorf("log format %q: use text or json", o.logFormat))
+	}
+	if cfg.Role != server.RoleAll && cfg.Role != server.RoleAPI && cfg.Role != server.RoleWorker {
+		return cfg, flagError(o.fs, "role", fmt.Errorf("role %q: use all, api or worker", cfg.Role))
+	}
+	cfg.Logger, cfg.SecretKey, cfg.MaxEventBytes, cfg.Delivery.Schedule = log, os.Getenv("SLOTWIRE_SECRET_KEY"), int64(o.maxEvent), o.schedule
+	if cfg.Plans, err = plans.Parse(o.planTable); err != nil {
+		return cfg, flagError(o.fs, "plans", err)
+	}
+	if err := checkRetention(&cfg.Delivery, log); err != nil {
+		return cfg, flagError(o.fs, "retention", flagError(o.fs, "delete-after", err))
+	}
+	cfg.Migrate = !o.noMigrate && !isPostgres(cfg.DB)
+	cfg.Extensions = extensions()
+	cfg.Modules = modules()
+	return cfg, nil
 }
 
 // flagError is a usage error when the flag was given on the command line;
