@@ -514,11 +514,16 @@ func (w *readmeWalk) checkPublished() {
 	}
 }
 
-// waitFor waits up to 3 minutes (go run compiles first) until what p
-// printed satisfies ok; it fails the test if p exits first.
+// waitFor waits until what p printed satisfies ok: up to 3 minutes for
+// its first lines (go run compiles first), a minute after; it fails the
+// test if p exits first.
 func (w *readmeWalk) waitFor(p *bgProc, ok func(out string) bool, what string) {
 	w.t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	limit := time.Minute
+	if p.seen == 0 {
+		limit = 3 * time.Minute
+	}
+	deadline := time.Now().Add(limit)
 	for !ok(p.out.String()) {
 		select {
 		case <-p.exited:
@@ -529,7 +534,7 @@ func (w *readmeWalk) waitFor(p *bgProc, ok func(out string) bool, what string) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatalf("README block\n%s\ndid not print %s within 3 minutes:\n%s", p.block, what, p.out.String())
+			w.t.Fatalf("README block\n%s\ndid not print %s within %v; it printed:\n%s", p.block, what, limit, p.out.String())
 		}
 	}
 }
