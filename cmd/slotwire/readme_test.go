@@ -16,19 +16,31 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/slotwire/slotwire/internal/receiver"
-	"github.com/slotwire/slotwire/signature"
 )
 
-// The README's "Your first webhook in five minutes" is a test: its shell
-// blocks run in order, as a user would type them, against the binary they
-// build, and every answer must match the JSON the README shows after it.
-// Only what cannot be the same on a test machine is rewritten: the port
-// (localhost:8080), the receiver URL (a loopback receiver instead of
-// erp.example.com, so the server runs with --allow-private-endpoints) and
-// the ids and keys the README shows, which are replaced by the ones the
-// server handed out earlier in the walk.
+// The README's "Your first webhook in five minutes" is a test: its blocks
+// run in order, as a user would type them, against the binary they build.
+//   - A sh block whose prose says "leave it running" runs in the background,
+//     in a shell of its own (a new terminal), until the test ends; the
+//     first one builds and starts the server, in the repository root.
+//   - Other sh blocks run one after the other in a shell that has the
+//     exports of the earlier ones, as the user's terminal would; each answer
+//     of a curl must match the JSON block that follows (ids, keys and times
+//     excepted) and the status the prose promises ("The answer is `201 ").
+//   - A code block whose prose says "save this as `NAME`" is written to NAME.
+//   - A text block is what a background command prints: the ones whose
+//     command the prose names in backticks, else the last one started. The
+//     test waits until its lines appear, in order.
+//
+// Everything but the server runs in one empty directory. Only what cannot
+// be the same on a test machine is rewritten: the ports (8080 of the server,
+// 3000 and 3001 of the receivers, replaced by free ones), the ids and keys
+// the README shows, replaced by the ones the server handed out earlier in
+// the walk, and the two installs, which work offline: `npm install
+// standardwebhooks` links the package the signature tests installed from
+// signature/testdata/npm/package.json, and `go get
+// github.com/slotwire/slotwire/signature` is given a replace directive to
+// this repository and GOPROXY=off (a user gets the published module).
 
 const readmeSection = "## Your first webhook in five minutes"
 
@@ -81,6 +93,7 @@ type readmeWalk struct {
 	t    *testing.T
 	addr string
 	env  []string
+	dir  string // the user's directory, where files are saved
 	// subs rewrites README text: fixed rewrites, then each id, key or
 	// secret the README shows, mapped to the one this server handed out.
 	subs  [][2]string
@@ -91,6 +104,15 @@ type readmeWalk struct {
 	byKey map[string]string
 	// exports are the export lines of the blocks run so far.
 	exports string
+	bg      []*bgProc // the background blocks, in the order started
+}
+
+// bgProc is a background block and what it printed so far.
+type bgProc struct {
+	block  string // as the README has it
+	out    syncBuffer
+	seen   int // lines of out matched by earlier text blocks
+	exited chan struct{}
 }
 
 func (w *readmeWalk) rewrite(s string) string {
@@ -101,19 +123,15 @@ func (w *readmeWalk) rewrite(s string) string {
 }
 
 // startReadmeServer runs the README's first block, which builds and starts
-// the server, in the repository root with GOBIN in a temporary directory.
+// the server, in the repository root with GOBIN in a temporary directory;
+// env has that directory in PATH, as the user's has GOBIN.
 func startReadmeServer(t *testing.T, block string) (addr string, env []string) {
 	t.Helper()
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = ln.Addr().String()
-	ln.Close()
-	env = append(os.Environ(), "no_proxy=*", "NO_PROXY=*", "http_proxy=", "HTTP_PROXY=")
-	serverEnv := append(env, "GOBIN="+dir, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"SLOTWIRE_ADDR="+addr, "SLOTWIRE_DB="+filepath.Join(dir, "slotwire.db"), "SLOTWIRE_ALLOW_PRIVATE_ENDPOINTS=true")
+	addr = freeAddr(t)
+	env = append(os.Environ(), "no_proxy=*", "NO_PROXY=*", "http_proxy=", "HTTP_PROXY=",
+		"GOBIN="+dir, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	serverEnv := append(env, "SLOTWIRE_ADDR="+addr, "SLOTWIRE_DB="+filepath.Join(dir, "slotwire.db"))
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +182,35 @@ func stopGroup(pid int, exited <-chan struct{}) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL) // the server, if sh did not exec it
 }
 
+// start runs a background block in a shell of its own (a new terminal:
+// no exports of earlier blocks) in the user's directory, until the test
+// ends.
+func (w *readmeWalk) start(block string) {
+	w.t.Helper()
+	p := &bgProc{block: block, exited: make(chan struct{})}
+	cmd := exec.Command("sh", "-ec", w.rewrite(block))
+	cmd.Dir, cmd.Env = w.dir, w.env
+	cmd.Stdout, cmd.Stderr = &p.out, &p.out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(p.exited) }()
+	w.t.Cleanup(func() { stopGroup(cmd.Process.Pid, p.exited) })
+	w.bg = append(w.bg, p)
+}
+
+// save writes a code block to the file the prose names.
+func (w *readmeWalk) save(name, text string) {
+	w.t.Helper()
+	if name != filepath.Base(name) {
+		w.t.Fatalf("README saves %q: want a file name in the current directory", name)
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, name), []byte(w.rewrite(text)), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // curlAnswer is one answer printed by a curl of the README.
 type curlAnswer struct {
 	status int
@@ -184,8 +231,8 @@ func (w *readmeWalk) run(block string) []curlAnswer {
 		}
 	}
 	script = w.exports + script
-	cmd := exec.Command("sh", "-c", script)
-	cmd.Env = w.env
+	cmd := exec.Command("sh", "-ec", script)
+	cmd.Dir, cmd.Env = w.dir, w.env
 	out, err := cmd.Output()
 	if err != nil {
 		w.t.Fatalf("README block failed: %v\n%s\n%s", err, script, out)
@@ -200,7 +247,7 @@ func (w *readmeWalk) run(block string) []curlAnswer {
 			body = append(body, line)
 		}
 	}
-	if len(answers) == 0 {
+	if len(answers) == 0 && strings.Contains(block, "curl ") {
 		w.t.Fatalf("README block printed no answer:\n%s\n%s", script, out)
 	}
 	w.exports += exports
@@ -209,16 +256,49 @@ func (w *readmeWalk) run(block string) []curlAnswer {
 
 var (
 	promisedStatus = regexp.MustCompile("The answer is `(\\d{3}) ")
-	readmeID       = regexp.MustCompile(`\b(dlv)_[0-9A-Z]{26}\b`)
+	backgroundRe   = regexp.MustCompile(`(?i)\bleave it running\b`)
+	saveAsRe       = regexp.MustCompile("(?i)\\bsave this as `([^`]+)`")
+	backticked     = regexp.MustCompile("`([^`]+)`")
 )
 
 // TestReadmeFiveMinutes walks the README's five-minute path against the real
-// binary and a loopback receiver.
+// binary: the server, slotwire listen, and the Node and Go receivers.
 func TestReadmeFiveMinutes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	for _, tool := range []string{"curl", "go"} {
+	repo := readmeTools(t)
+	blocks := readmeBlocks(t)
+	if !backgroundRe.MatchString(blocks[0].prose) {
+		t.Fatalf("the prose before the README's first block must say to leave the server running:\n%s", blocks[0].prose)
+	}
+	addr, env := startReadmeServer(t, blocks[0].text)
+	recv1, recv2 := freeAddr(t), freeAddr(t)
+	_, port1, _ := net.SplitHostPort(recv1)
+	_, port2, _ := net.SplitHostPort(recv2)
+	w := &readmeWalk{t: t, addr: addr, env: env, dir: t.TempDir(), real: map[string]string{}, given: map[string]bool{},
+		byKey: map[string]string{}, subs: [][2]string{{"localhost:8080", addr},
+			{":3000", ":" + port1}, {"(3000", "(" + port1}, {":3001", ":" + port2},
+			{"npm install standardwebhooks", "ln -s " + filepath.Join(repo, "signature", "testdata", "npm", "node_modules") + " node_modules"},
+			{"go get github.com/slotwire/slotwire/signature", "go mod edit -replace=github.com/slotwire/slotwire=" + repo +
+				" && GOPROXY=off go get github.com/slotwire/slotwire/signature"}}}
+	publish := w.walk(blocks[1:])
+	if publish == "" {
+		t.Fatal("the five-minute section publishes no event")
+	}
+	w.checkDuplicate(publish)
+	w.checkPublished()
+}
+
+// readmeTools skips the test, or fails it with SLOTWIRE_REQUIRE_NPM=1,
+// when a tool the README uses is missing; it returns the repository root.
+func readmeTools(t *testing.T) string {
+	t.Helper()
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"curl", "go", "node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("SLOTWIRE_REQUIRE_NPM") == "1" {
 				t.Fatalf("%s is needed to run the README's commands: %v", tool, err)
@@ -226,33 +306,73 @@ func TestReadmeFiveMinutes(t *testing.T) {
 			t.Skipf("%s not found: %v", tool, err)
 		}
 	}
-	blocks := readmeBlocks(t)
-	addr, env := startReadmeServer(t, blocks[0].text)
-	rc := receiver.New(func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	defer rc.Close()
-	w := &readmeWalk{t: t, addr: addr, env: env, real: map[string]string{}, given: map[string]bool{}, byKey: map[string]string{},
-		subs: [][2]string{{"localhost:8080", addr}, {"https://erp.example.com/hooks", rc.URL + "/hooks"}}}
-	var publish string
-	for i := 1; i < len(blocks); i++ {
+	if _, err := os.Stat(filepath.Join(repo, "signature", "testdata", "npm", "node_modules", "standardwebhooks")); err != nil {
+		if os.Getenv("SLOTWIRE_REQUIRE_NPM") == "1" {
+			t.Fatalf("the standardwebhooks npm package is needed for the README's Node receiver: %v", err)
+		}
+		t.Skip("the standardwebhooks npm package is not installed; run make test")
+	}
+	return repo
+}
+
+// walk runs the blocks after the server's; it returns the block that
+// publishes an event.
+func (w *readmeWalk) walk(blocks []mdBlock) (publish string) {
+	w.t.Helper()
+	for i := 0; i < len(blocks); i++ {
 		b := blocks[i]
-		if b.lang != "sh" {
-			continue
-		}
-		w.resolveDeliveries(b.text, rc)
-		answers := w.run(b.text)
-		w.checkStatus(b, answers)
-		if i+1 < len(blocks) && blocks[i+1].lang == "json" {
-			w.compareJSON(blocks[i+1].text, answers[len(answers)-1].body)
-		}
-		if strings.Contains(b.text, "/v1/events") {
-			publish = b.text
+		name := saveAsRe.FindStringSubmatch(b.prose)
+		switch {
+		case b.lang == "sh" && backgroundRe.MatchString(b.prose):
+			w.start(b.text)
+		case b.lang == "sh":
+			answers := w.run(b.text)
+			if len(answers) > 0 {
+				w.checkStatus(b, answers)
+			}
+			if i+1 < len(blocks) && blocks[i+1].lang == "json" {
+				if len(answers) == 0 {
+					w.t.Fatalf("README shows JSON after a block without curl:\n%s", b.text)
+				}
+				w.compareJSON(blocks[i+1].text, answers[len(answers)-1].body)
+				i++
+			}
+			if strings.Contains(b.text, "/v1/events") {
+				publish = b.text
+			}
+		case name != nil:
+			w.save(name[1], b.text)
+		case b.lang == "text":
+			for _, p := range w.printers(b.prose) {
+				w.expect(p, b.text)
+			}
+		default:
+			w.t.Fatalf("the README's five-minute section has a %s block the test does not run (no sh, no \"save this as\"):\n%s", b.lang, b.text)
 		}
 	}
-	if publish == "" {
-		t.Fatal("the five-minute section publishes no event")
+	return publish
+}
+
+// printers are the background blocks whose commands the prose names in
+// backticks, or else the last one started.
+func (w *readmeWalk) printers(prose string) []*bgProc {
+	w.t.Helper()
+	var ps []*bgProc
+	for _, p := range w.bg {
+		for _, m := range backticked.FindAllStringSubmatch(prose, -1) {
+			if strings.Contains(p.block, m[1]) {
+				ps = append(ps, p)
+				break
+			}
+		}
 	}
-	w.checkDuplicate(publish)
-	w.checkWebhook(rc, publish)
+	if len(ps) == 0 && len(w.bg) > 0 {
+		ps = append(ps, w.bg[len(w.bg)-1])
+	}
+	if len(ps) == 0 {
+		w.t.Fatalf("README shows output before it starts a command in the background:\n%s", prose)
+	}
+	return ps
 }
 
 // checkStatus: the status the prose before the block promises ("The answer
@@ -269,42 +389,6 @@ func (w *readmeWalk) checkStatus(b mdBlock, answers []curlAnswer) {
 		if got := strconv.Itoa(answers[len(answers)-1].status); got != m[1] {
 			w.t.Fatalf("README promises %s for\n%s got %s: %s", m[1], b.text, got, answers[len(answers)-1].body)
 		}
-	}
-}
-
-// resolveDeliveries maps the delivery ids a block names to the delivery of
-// the published event, once it has succeeded, as the README shows it.
-func (w *readmeWalk) resolveDeliveries(block string, rc *receiver.Receiver) {
-	w.t.Helper()
-	for _, id := range readmeID.FindAllString(block, -1) {
-		if _, ok := w.real[id]; ok {
-			continue
-		}
-		ep, key := w.byKey["ep_"], w.byKey["api_key"]
-		if ep == "" || key == "" {
-			w.t.Fatalf("README names delivery %s before it created an endpoint", id)
-		}
-		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
-		var found string
-		ok := rc.WaitFor(30*time.Second, func() bool {
-			req, _ := http.NewRequest(http.MethodGet, "http://"+w.addr+"/v1/endpoints/"+ep+"/deliveries?status=succeeded", nil)
-			req.Header.Set("Authorization", "Bearer "+key)
-			resp, err := hc.Do(req)
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			var l struct{ Data []struct{ ID string } }
-			if json.NewDecoder(resp.Body).Decode(&l) != nil || len(l.Data) == 0 {
-				return false
-			}
-			found = l.Data[0].ID
-			return true
-		})
-		if !ok {
-			w.t.Fatal("the published event's delivery did not succeed within 30s")
-		}
-		w.learn(id, found)
 	}
 }
 
@@ -406,35 +490,120 @@ func (w *readmeWalk) checkDuplicate(publish string) {
 	}
 }
 
-// checkWebhook: the receiver got the event once, signed with the endpoint's
-// secret as the Standard Webhooks scheme says, with the data published.
-func (w *readmeWalk) checkWebhook(rc *receiver.Receiver, publish string) {
+// checkPublished: the README promises that both receivers get the event
+// published, verified, once.
+func (w *readmeWalk) checkPublished() {
 	w.t.Helper()
-	time.Sleep(200 * time.Millisecond) // a second, wrong, delivery would show up now
-	reqs := rc.Requests()
-	if len(reqs) != 1 {
-		w.t.Fatalf("receiver got %d webhooks, want 1", len(reqs))
+	n := 0
+	for _, p := range w.bg {
+		if !strings.Contains(p.out.String(), "\nverified ") && !strings.HasPrefix(p.out.String(), "verified ") {
+			continue
+		}
+		n++
+		line := "verified invoice.paid " + w.byKey["evt_"]
+		w.waitFor(p, func(out string) bool { return strings.Contains(out, line+"\n") }, "a line "+line)
 	}
-	r := reqs[0]
-	if r.Header.Get("webhook-id") != w.byKey["evt_"] {
-		w.t.Errorf("webhook-id = %q, want the event id %q", r.Header.Get("webhook-id"), w.byKey["evt_"])
+	if n != 2 {
+		w.t.Fatalf("%d background blocks printed a verified webhook; want the two receivers", n)
 	}
-	if err := signature.Verify(w.byKey["secret"], r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"),
-		r.Header.Get("webhook-signature"), r.Body, time.Now(), signature.DefaultTolerance); err != nil {
-		w.t.Errorf("webhook signature does not verify with the endpoint's secret: %v", err)
+	time.Sleep(300 * time.Millisecond) // a second delivery would show up now
+	for _, p := range w.bg {
+		if c := strings.Count(p.out.String(), "verified invoice.paid "); c > 1 {
+			w.t.Errorf("%s\nprinted the published event %d times:\n%s", p.block, c, p.out.String())
+		}
 	}
-	m := regexp.MustCompile(`-d '([^']*)'`).FindStringSubmatch(publish)
-	if m == nil {
-		w.t.Fatalf("no -d body in the publish block:\n%s", publish)
+}
+
+// waitFor waits until what p printed satisfies ok: up to 3 minutes for
+// its first lines (go run compiles first), a minute after; it fails the
+// test if p exits first.
+func (w *readmeWalk) waitFor(p *bgProc, ok func(out string) bool, what string) {
+	w.t.Helper()
+	limit := time.Minute
+	if p.seen == 0 {
+		limit = 3 * time.Minute
 	}
-	var sent, got struct {
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
+	deadline := time.Now().Add(limit)
+	for !ok(p.out.String()) {
+		select {
+		case <-p.exited:
+			if ok(p.out.String()) {
+				return
+			}
+			w.t.Fatalf("README block\n%s\nexited before it printed %s:\n%s", p.block, what, p.out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("README block\n%s\ndid not print %s within %v; it printed:\n%s", p.block, what, limit, p.out.String())
+		}
 	}
-	if err := json.Unmarshal([]byte(m[1]), &sent); err != nil {
-		w.t.Fatal(err)
+}
+
+// expect waits until p prints the lines of a README text block, in order,
+// after what earlier text blocks matched (other lines may come between),
+// and learns the ids and secrets they show.
+func (w *readmeWalk) expect(p *bgProc, want string) {
+	w.t.Helper()
+	pats, vars := w.outputPatterns(want)
+	var groups []string
+	w.waitFor(p, func(out string) bool {
+		lines := strings.Split(out, "\n")
+		next, got := p.seen, []string(nil)
+		for _, re := range pats {
+			for next < len(lines) && !re.MatchString(strings.TrimRight(lines[next], "\r")) {
+				next++
+			}
+			if next == len(lines) {
+				return false
+			}
+			got = append(got, re.FindStringSubmatch(strings.TrimRight(lines[next], "\r"))[1:]...)
+			next++
+		}
+		p.seen, groups = next, got
+		return true
+	}, "these lines:\n"+w.rewrite(want))
+	for i, v := range vars {
+		w.learn(v, groups[i])
 	}
-	if err := json.Unmarshal(r.Body, &got); err != nil || got.Type != sent.Type || string(got.Data) != string(sent.Data) {
-		w.t.Errorf("webhook body %s; want type %s and data %s", r.Body, sent.Type, sent.Data)
+}
+
+// outputToken is what varies in a line a command prints: an id or secret
+// the README shows, a clock time, a duration in ms, and "…" (anything).
+var outputToken = regexp.MustCompile(`\b(?:ten|ep|evt|apt|res|dlv)_[0-9A-Z]{26}\b|\bwhsec_[A-Za-z0-9+/]+=*|\b\d\d:\d\d:\d\d\b|\(\d+ ms\)|…`)
+
+// outputPatterns turns a README text block into one regexp a line, with a
+// group for each id or secret the walk has not learned yet (vars: the
+// README's values, in the order of the groups).
+func (w *readmeWalk) outputPatterns(want string) (pats []*regexp.Regexp, vars []string) {
+	for _, line := range strings.Split(strings.TrimRight(w.rewrite(want), "\n"), "\n") {
+		if strings.TrimSpace(line) == "…" {
+			continue // any lines: the match is a subsequence anyway
+		}
+		var re strings.Builder
+		last := 0
+		for _, m := range outputToken.FindAllStringIndex(line, -1) {
+			re.WriteString(regexp.QuoteMeta(line[last:m[0]]))
+			tok := line[m[0]:m[1]]
+			switch {
+			case w.given[tok]:
+				re.WriteString(regexp.QuoteMeta(tok))
+			case tok == "…":
+				re.WriteString(".*")
+			case strings.HasPrefix(tok, "("):
+				re.WriteString(`\(\d+ ms\)`)
+			case strings.HasPrefix(tok, "whsec_"):
+				re.WriteString(`(whsec_[A-Za-z0-9+/]+=*)`)
+				vars = append(vars, tok)
+			case strings.Contains(tok, "_"):
+				re.WriteString("(" + tok[:strings.Index(tok, "_")+1] + `[0-9A-Z]{26})`)
+				vars = append(vars, tok)
+			default:
+				re.WriteString(`\d\d:\d\d:\d\d`)
+			}
+			last = m[1]
+		}
+		re.WriteString(regexp.QuoteMeta(line[last:]))
+		pats = append(pats, regexp.MustCompile("^"+re.String()+"$"))
 	}
+	return pats, vars
 }
