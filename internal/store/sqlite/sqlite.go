@@ -94,8 +94,11 @@ func (db *DB) open(ctx context.Context, path string, migrate bool) error {
 		return err
 	}
 	var err error
-	db.hot, err = prepareHot(ctx, db.w)
-	return err
+	if db.hot, err = prepareHot(ctx, db.w); err != nil {
+		return err
+	}
+	db.DB.StatsOne = db.hot[sqlStatsOne]
+	return nil
 }
 
 // openPools opens the writer connection and the reader pool.

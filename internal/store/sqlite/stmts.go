@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/slotwire/slotwire/internal/store/sqlstore"
 )
 
 // The hot path's statements, prepared once on the single writer
@@ -34,7 +36,11 @@ const (
 		WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempts = 0`
 )
 
-var hotQueries = []string{sqlVersion, sqlKeyExists, sqlFindKey, sqlInsEvent, sqlLive, sqlInsDeliver, sqlInsAttempt, sqlComplete, sqlSucceedFirst}
+// sqlStatsOne writes one statistics row (sqlstore.DB.StatsOne).
+var sqlStatsOne = sqlstore.UpsertStatsSQL(1)
+
+var hotQueries = []string{sqlVersion, sqlKeyExists, sqlFindKey, sqlInsEvent, sqlLive, sqlInsDeliver, sqlInsAttempt, sqlComplete,
+	sqlSucceedFirst, sqlStatsOne}
 
 // wstmts are the hot statements by query.
 type wstmts map[string]*sql.Stmt

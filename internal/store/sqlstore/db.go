@@ -73,6 +73,10 @@ type DB struct {
 
 	stmts sync.Map // query -> *sql.Stmt on R
 
+	// StatsOne, when set, is the one-row statistics upsert prepared on W
+	// (UpsertStatsSQL(1)), executed once per row in the transaction.
+	StatsOne *sql.Stmt
+
 	full atomic.Bool // the last write failed because storage is full
 }
 

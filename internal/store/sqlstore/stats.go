@@ -89,7 +89,7 @@ func (db *DB) WriteStats(ctx context.Context, ex Execer, outcomes []store.Outcom
 			args = append(args, d.EndpointID, d.TenantID, d.Res, d.Start)
 			args = countsArgs(args, &d.StatsCounts)
 		}
-		if _, err := ex.ExecContext(ctx, db.q(upsertStats(len(part))), args...); err != nil {
+		if err := db.execStats(ctx, ex, part, args); err != nil {
 			return db.errf("write stats", err)
 		}
 	}
@@ -142,4 +142,28 @@ func (db *DB) PruneStats(ctx context.Context, res string, before time.Time) (int
 	}
 	n, _ := r.RowsAffected()
 	return int(n), nil
+}
+
+// UpsertStatsSQL is the statement writing n statistics rows; a driver
+// may prepare the one-row form once (StatsOne).
+func UpsertStatsSQL(n int) string { return upsertStats(n) }
+
+// execStats writes rows: with StatsOne (SQLite, where parsing a statement
+// of hundreds of parameters on every batch cost more than writing it),
+// one prepared execution per row in the transaction; otherwise one
+// statement (PostgreSQL's driver caches its preparation).
+func (db *DB) execStats(ctx context.Context, ex Execer, rows []store.StatsDelta, args []any) error {
+	tx, ok := ex.(*sql.Tx)
+	if db.StatsOne == nil || !ok {
+		_, err := ex.ExecContext(ctx, db.q(upsertStats(len(rows))), args...)
+		return err
+	}
+	st := tx.StmtContext(ctx, db.StatsOne)
+	per := len(args) / len(rows)
+	for i := range rows {
+		if _, err := st.ExecContext(ctx, args[i*per:(i+1)*per]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
