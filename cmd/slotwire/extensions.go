@@ -21,7 +21,7 @@ func extensions() []server.Extension {
 	return []server.Extension{func(n *server.Node) error {
 		cfg := scheduling.Config{Store: n.Store, Logger: n.Log.With("component", "scheduling"), Wake: n.Wake,
 			Box: n.Box, Guard: &netguard.Guard{AllowPrivate: n.Config.AllowPrivateEndpoints},
-			EndpointOffsets: sqlstore.EndpointOffsets}
+			EndpointOffsets: sqlstore.EndpointOffsets, Retention: n.Config.Delivery.Retention}
 		if n.Mail != nil {
 			cfg.Mailer = n.Mail // never a typed nil: no server means no Mailer
 		}

@@ -90,7 +90,7 @@ happens with time:
   tenant's before hook, sends it and emits ` + "`notification.created`" + ` with ` + "`message`" + ` (to, subject, body as
   sent) and ` + "`sync`" + ` (the hook's decision), in the transaction that marks it sent. ` + "`GET /v1/notifications`" + `
   and ` + "`GET /v1/notifications/{id}`" + ` show each one's ` + "`status`" + ` (pending, sent, skipped, failed), attempts,
-  decision and log.
+  decision and log. A notification that ended is deleted after ` + "`--retention`" + ` (it holds the customer's address).
 - **E-mail** (` + "`channel: \"email\"`" + `): sent to the customer's address through the node's SMTP server
   (` + "`--smtp-url`" + `, ` + "`--smtp-from`" + `; see operations.md), one message per notification, rendered from the
   tenant's template. A deferred e-mail (4xx, connection failure, no SMTP server configured) is tried again after

@@ -346,3 +346,37 @@ func (s *Service) ListNotifications(ctx context.Context, tenantID string, p stor
 	})
 	return out, err
 }
+
+// pruneBatch bounds one pruning transaction.
+const pruneBatch = 500
+
+// PruneNotifications deletes, in batches, the notifications that ended
+// (sent, skipped, failed) longer ago than Config.Retention: they hold the
+// customer's address and the appointment, kept no longer than the
+// deliveries are. It returns how many it deleted.
+func (s *Service) PruneNotifications(ctx context.Context, now time.Time) (int, error) {
+	if s.cfg.Retention <= 0 {
+		return 0, nil
+	}
+	total := 0
+	for ctx.Err() == nil {
+		var n int64
+		_, err := s.cfg.Store.Write(ctx, func(ctx context.Context, tx store.WriteTx) error {
+			t := &txn{ctx: ctx, tx: tx, w: tx, now: now, svc: s}
+			res, err := t.exec(`DELETE FROM sched_notifications WHERE id IN (SELECT id FROM sched_notifications
+				WHERE status <> 'pending' AND updated_at < ? LIMIT ?)`, now.Add(-s.cfg.Retention).UnixMilli(), pruneBatch)
+			if err == nil {
+				n, _ = res.RowsAffected()
+			}
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+		if n < pruneBatch {
+			break
+		}
+	}
+	return total, nil
+}

@@ -240,3 +240,28 @@ func TestErasureReachesNotifications(t *testing.T) {
 		t.Fatalf("notification after the erasure: %s", raw)
 	}
 }
+
+// Notifications that ended are deleted after the retention period; a
+// pending one is kept.
+func TestNotificationsPruned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *scheduling.Config) { c.Retention = time.Hour })
+	f := e.fixture(t)
+	e.must(t, http.StatusOK, "PUT", "/v1/notification-settings", map[string]any{
+		"confirmations": map[string]any{"on": []string{"booked"}, "channels": []string{"sms", "email"}}})
+	e.must(t, http.StatusCreated, "POST", "/v1/appointments", map[string]any{"start": at(1, 10), "end": at(1, 11),
+		"resource_ids": []string{f.person}, "customer_id": f.customer})
+	e.send(t) // sms sent; email pending (no SMTP server here)
+	n, err := e.svc.PruneNotifications(context.Background(), t0.Add(59*time.Minute))
+	if err != nil || n != 0 {
+		t.Fatalf("pruned %d before the period, %v", n, err)
+	}
+	n, err = e.svc.PruneNotifications(context.Background(), t0.Add(61*time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	l := e.must(t, http.StatusOK, "GET", "/v1/notifications", nil)["data"].([]any)
+	if len(l) != 1 || get(l, 0, "status") != "pending" {
+		t.Fatalf("left = %v", l)
+	}
+}

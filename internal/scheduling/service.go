@@ -67,9 +67,11 @@ type Config struct {
 	HookTransport http.RoundTripper
 	// EndpointOffsets returns the offsets of a tenant's endpoints (their
 	// "offset" setting): appointment.starting and appointment.ended fire
-	// at each of them too.
-	// It reads in the caller's transaction tx.
+	// at each of them too. It reads in the caller's transaction tx.
 	EndpointOffsets func(ctx context.Context, tx store.ReadTx, tenantID string) ([]time.Duration, error)
+	// Retention: notifications that ended longer ago are deleted (the
+	// node's --retention; 0 keeps them).
+	Retention time.Duration
 }
 
 // Mailer sends one e-mail (internal/mail.Sender).

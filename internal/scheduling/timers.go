@@ -334,7 +334,14 @@ func (tl *Timers) Stop() {
 
 func (tl *Timers) run(ctx context.Context) {
 	defer close(tl.done)
+	var pruned time.Time
 	for ctx.Err() == nil {
+		if now := tl.s.now(); now.Sub(pruned) >= time.Minute {
+			pruned = now
+			if _, err := tl.s.PruneNotifications(ctx, now); err != nil && ctx.Err() == nil {
+				tl.s.log.Error("pruning notifications", "err", err)
+			}
+		}
 		if n, err := tl.s.SendDue(ctx, notifyBatch); err != nil && ctx.Err() == nil {
 			tl.s.log.Error("sending notifications", "err", err)
 		} else if n == notifyBatch {
