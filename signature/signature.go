@@ -234,18 +234,23 @@ func Verify(secret, id, timestamp, sigHeader string, body []byte, now time.Time,
 		return err
 	}
 	want := s.mac(id, unix, body)
-	for _, part := range strings.Split(sigHeader, " ") {
-		version, sig, ok := strings.Cut(part, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		got, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil {
-			continue
-		}
-		if hmac.Equal(got, want) {
-			return nil
-		}
+	if anyEntry(sigHeader, "v1", func(got []byte) bool { return hmac.Equal(got, want) }) {
+		return nil
 	}
 	return ErrNoMatch
+}
+
+// anyEntry reports whether one of the space-separated "<version>,<base64>"
+// entries of a signature header decodes and passes match.
+func anyEntry(sigHeader, version string, match func(sig []byte) bool) bool {
+	for _, part := range strings.Split(sigHeader, " ") {
+		v, sig, ok := strings.Cut(part, ",")
+		if !ok || v != version {
+			continue
+		}
+		if raw, err := base64.StdEncoding.DecodeString(sig); err == nil && match(raw) {
+			return true
+		}
+	}
+	return false
 }

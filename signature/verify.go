@@ -101,15 +101,10 @@ func VerifyEd25519(publicKey, id, timestamp, sigHeader string, body []byte, now 
 		return err
 	}
 	msg := append([]byte(id+"."+strconv.FormatInt(unix, 10)+"."), body...)
-	for _, part := range strings.Split(sigHeader, " ") {
-		version, sig, ok := strings.Cut(part, ",")
-		if !ok || version != "v1a" {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(sig)
-		if err == nil && len(raw) == ed25519.SignatureSize && ed25519.Verify(pub, msg, raw) {
-			return nil
-		}
+	if anyEntry(sigHeader, "v1a", func(raw []byte) bool {
+		return len(raw) == ed25519.SignatureSize && ed25519.Verify(pub, msg, raw)
+	}) {
+		return nil
 	}
 	return ErrNoMatch
 }
