@@ -339,13 +339,7 @@ func (s *Service) GetAppointment(ctx context.Context, tenantID, id string) (*App
 func (s *Service) ListAppointments(ctx context.Context, tenantID string, p store.Page) ([]*Appointment, error) {
 	var out []*Appointment
 	err := s.read(ctx, tenantID, func(t *txn) error {
-		q := `SELECT ` + apptCols + ` FROM sched_appointments WHERE tenant_id = ?`
-		args := []any{t.tenant}
-		if p.Before != "" {
-			q += ` AND id < ?`
-			args = append(args, p.Before)
-		}
-		rows, err := t.query(q+` ORDER BY id DESC LIMIT ?`, append(args, pageLimit(p))...)
+		rows, err := t.newestFirst(`SELECT `+apptCols+` FROM sched_appointments`, p)
 		if err != nil {
 			return err
 		}

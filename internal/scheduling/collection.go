@@ -136,15 +136,7 @@ func (c *Collection[F]) where(t *txn, cond string, args ...any) ([]*Record[F], e
 }
 
 func (c *Collection[F]) list(t *txn, p store.Page) ([]*Record[F], error) {
-	q := c.selectSQL() + " WHERE tenant_id = ?"
-	args := []any{t.tenant}
-	if p.Before != "" {
-		q += " AND id < ?"
-		args = append(args, p.Before)
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, pageLimit(p))
-	rows, err := t.query(q, args...)
+	rows, err := t.newestFirst(c.selectSQL(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +150,16 @@ func (c *Collection[F]) list(t *txn, p store.Page) ([]*Record[F], error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// newestFirst runs selectSQL (a SELECT … FROM table) for a page of the
+// tenant's rows, newest first: ids below p.Before, at most pageLimit(p).
+func (t *txn) newestFirst(selectSQL string, p store.Page) (*sql.Rows, error) {
+	q, args := selectSQL+" WHERE tenant_id = ?", []any{t.tenant}
+	if p.Before != "" {
+		q, args = q+" AND id < ?", append(args, p.Before)
+	}
+	return t.query(q+" ORDER BY id DESC LIMIT ?", append(args, pageLimit(p))...)
 }
 
 func pageLimit(p store.Page) int {

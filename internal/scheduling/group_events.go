@@ -164,12 +164,7 @@ func (s *Service) GetGroupEvent(ctx context.Context, tenantID, id string) (*Grou
 func (s *Service) ListGroupEvents(ctx context.Context, tenantID string, p store.Page) ([]*GroupEvent, error) {
 	var out []*GroupEvent
 	err := s.read(ctx, tenantID, func(t *txn) (err error) {
-		cond, args := "1 = 1", []any{}
-		if p.Before != "" {
-			cond, args = "id < ?", append(args, p.Before)
-		}
-		rows, err := t.query(`SELECT `+gevCols+` FROM sched_group_events WHERE tenant_id = ? AND `+cond+` ORDER BY id DESC LIMIT ?`,
-			append(append([]any{t.tenant}, args...), pageLimit(p))...)
+		rows, err := t.newestFirst(`SELECT `+gevCols+` FROM sched_group_events`, p)
 		if err != nil {
 			return err
 		}

@@ -331,13 +331,7 @@ func (s *Service) GetNotification(ctx context.Context, tenantID, id string) (*No
 func (s *Service) ListNotifications(ctx context.Context, tenantID string, p store.Page) ([]*Notification, error) {
 	var out []*Notification
 	err := s.read(ctx, tenantID, func(t *txn) error {
-		q := `SELECT ` + notificationCols + ` FROM sched_notifications WHERE tenant_id = ?`
-		args := []any{t.tenant}
-		if p.Before != "" {
-			q += ` AND id < ?`
-			args = append(args, p.Before)
-		}
-		rows, err := t.query(q+` ORDER BY id DESC LIMIT ?`, append(args, pageLimit(p))...)
+		rows, err := t.newestFirst(`SELECT `+notificationCols+` FROM sched_notifications`, p)
 		if err != nil {
 			return err
 		}
