@@ -221,6 +221,49 @@ type Eraser struct {
 	Erase  func(ctx context.Context, tx WriteTx, tenantID string, p *erasure.Person) (map[string]int, error)
 }
 
+// Session kinds of the web dashboard.
+const (
+	SessionKey      = "key"      // opened by signing in with a tenant API key
+	SessionPortal   = "portal"   // opened from a portal link (POST /v1/portal-sessions)
+	SessionOperator = "operator" // opened by signing in with the admin token
+)
+
+// Session is a web dashboard session. Hash is the SHA-256 of the token the
+// browser holds (a portal link's token until the link is opened); the token
+// is never stored.
+type Session struct {
+	Hash     string
+	TenantID string // "" for an operator's session
+	// APIKeyID is the key a tenant's session acts with (revoking the key
+	// ends the session), or a digest of the admin token an operator's was
+	// opened with.
+	APIKeyID string
+	Kind     string
+	// Scopes narrow the key's scopes (none: the key's own).
+	Scopes []string
+	// Opened is false for a portal link nobody has opened yet.
+	Opened    bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Sessions keeps the web dashboard's sessions, so any node serving the
+// dashboard knows them and signing out ends a session everywhere.
+type Sessions interface {
+	// CreateSession stores a session (deleting expired ones on the way).
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByHash returns an opened session that has not expired, or an
+	// error wrapping slotwire.ErrNotFound.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error)
+	// OpenPortalLink opens the unopened, unexpired portal link whose token
+	// hashes to linkHash, once: the session is found by sessionHash from
+	// then on. A link opened before, expired or unknown is not found.
+	OpenPortalLink(ctx context.Context, linkHash, sessionHash string, now time.Time) (*Session, error)
+	// DeleteSession ends a session (signing out); ending one that is gone
+	// is not an error.
+	DeleteSession(ctx context.Context, hash string) error
+}
+
 // Store is everything Slotwire keeps.
 type Store interface {
 	Config
@@ -231,6 +274,7 @@ type Store interface {
 	Retention
 	Transactor
 	Erasures
+	Sessions
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
 	// Ping reports whether the database is reachable.

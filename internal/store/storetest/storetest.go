@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"WriteEmits", testWriteEmits},
 		{"ReadBesideWrite", testReadBesideWrite},
 		{"Erasure", testErasure},
+		{"Sessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
