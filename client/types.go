@@ -335,12 +335,23 @@ type NewKey struct {
 }
 
 // Stats are delivery statistics: windows "1h", "24h", "7d" and "30d",
-// the last success and failure, and the last 24 hours hour by hour.
+// the last success and failure, the last 24 hours hour by hour and the
+// last 7 days day by day.
 type Stats struct {
 	Windows       map[string]StatsWindow `json:"windows"`
 	LastSuccessAt *time.Time             `json:"last_success_at"`
 	LastFailureAt *time.Time             `json:"last_failure_at"`
 	Hourly        []StatsHour            `json:"hourly"`
+	// Daily are the last 7 days (UTC), today's so far included.
+	Daily []StatsDay `json:"daily"`
+}
+
+// StatsDay is one day (UTC) of the 7-day series, oldest first.
+type StatsDay struct {
+	Day       time.Time `json:"day"`
+	Succeeded int64     `json:"succeeded"`
+	Failed    int64     `json:"failed"`
+	Retrying  int64     `json:"retrying"`
 }
 
 // StatsWindow counts the deliveries created in a window by their current

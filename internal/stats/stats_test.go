@@ -93,4 +93,10 @@ func TestSummarizeWindows(t *testing.T) {
 	if len(s.Hourly) != 24 || s.Hourly[0].Succeeded != 2 || s.Hourly[23].Succeeded != 1 || !s.Hourly[23].Hour.Equal(now.Truncate(time.Hour)) {
 		t.Fatalf("hourly = %+v", s.Hourly)
 	}
+	// Days are UTC days: today so far (1), yesterday (2 + 4); older ones
+	// are outside the 7 days.
+	if len(s.Daily) != 7 || s.Daily[6].Succeeded != 1 || s.Daily[5].Succeeded != 6 || s.Daily[0].Succeeded != 0 ||
+		!s.Daily[6].Day.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) || !s.Daily[0].Day.Equal(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("daily = %+v", s.Daily)
+	}
 }

@@ -27,12 +27,22 @@ type Hourly struct {
 	Retrying  int64     `json:"retrying"`
 }
 
+// Daily is one day (UTC) of the series.
+type Daily struct {
+	Day       time.Time `json:"day"`
+	Succeeded int64     `json:"succeeded"`
+	Failed    int64     `json:"failed"`
+	Retrying  int64     `json:"retrying"`
+}
+
 // Summary is what GET …/stats answers.
 type Summary struct {
 	Windows       map[string]Window `json:"windows"`
 	LastSuccessAt *time.Time        `json:"last_success_at"`
 	LastFailureAt *time.Time        `json:"last_failure_at"`
 	Hourly        []Hourly          `json:"hourly"`
+	// Daily are the last 7 days (UTC), today's so far included.
+	Daily []Daily `json:"daily"`
 }
 
 // Windows and their lengths: the 1 h window sums minute buckets, the
@@ -76,7 +86,7 @@ func Summarize(minutes, hours []Bucket, now time.Time) Summary {
 		last.Add(&hours[i].StatsCounts) // last times older than 30 d, if kept
 	}
 	s.LastSuccessAt, s.LastFailureAt = msTime(last.LastSuccess), msTime(last.LastFailure)
-	s.Hourly = hourly(hours, now)
+	s.Hourly, s.Daily = hourly(hours, now), daily(hours, now)
 	return s
 }
 
@@ -89,6 +99,25 @@ func hourly(hours []Bucket, now time.Time) []Hourly {
 	for i := range hours {
 		k := int(hours[i].Start.Sub(first) / time.Hour)
 		if hours[i].Start.Before(first) || k >= 24 {
+			continue
+		}
+		out[k].Succeeded += hours[i].Succeeded
+		out[k].Failed += hours[i].Failed
+		out[k].Retrying += hours[i].Retrying
+	}
+	return out
+}
+
+func daily(hours []Bucket, now time.Time) []Daily {
+	const day = 24 * time.Hour
+	first := now.UTC().Truncate(day).Add(-6 * day)
+	out := make([]Daily, 7)
+	for i := range out {
+		out[i].Day = first.Add(time.Duration(i) * day)
+	}
+	for i := range hours {
+		k := int(hours[i].Start.Sub(first) / day)
+		if hours[i].Start.Before(first) || k >= 7 {
 			continue
 		}
 		out[k].Succeeded += hours[i].Succeeded
