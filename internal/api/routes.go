@@ -24,6 +24,7 @@ func (s *Server) routes() {
 
 	s.HandleTenant("POST /v1/endpoints", s.createEndpoint)
 	s.HandleTenant("GET /v1/endpoints", s.listEndpoints)
+	s.HandleTenant("POST /v1/endpoints/preview", s.previewEndpoint)
 	s.HandleTenant("GET /v1/endpoints/{id}", s.getEndpoint)
 	s.HandleTenant("PATCH /v1/endpoints/{id}", s.patchEndpoint)
 	s.HandleTenant("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
@@ -58,6 +59,8 @@ func (s *Server) routes() {
 	s.HandleTenant("GET /v1/deliveries/{id}", s.getDelivery)
 	s.HandleTenant("GET /v1/deliveries/{id}/payload", s.deliveryPayload)
 	s.HandleTenant("POST /v1/deliveries/{id}/replay", s.replayDelivery)
+
+	s.HandleTenant("POST /v1/portal-sessions", s.createPortalSession)
 
 	s.HandleTenant("POST /v1/erasures", s.createErasure)
 	s.HandleTenant("GET /v1/erasures", s.listErasures)

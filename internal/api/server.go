@@ -82,7 +82,11 @@ type Config struct {
 	// Erasers are the modules' parts of an erasure (POST /v1/erasures),
 	// run in its transaction (none by default).
 	Erasers func() []store.Eraser
-	Now     func() time.Time
+	// PublicURL is the server's address as its users reach it
+	// ("https://hooks.example.com"), for the links it hands out (portal
+	// sessions); "" takes the request's scheme and host.
+	PublicURL string
+	Now       func() time.Time
 }
 
 // EndpointTester sends a test event, or a verification challenge, to an
@@ -244,6 +248,14 @@ func (s *Server) Routes() []string { return append([]string(nil), s.patterns...)
 
 func (s *Server) requireTenant(h http.HandlerFunc, cached bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r, p := withPrincipal(r); p != nil {
+			if p.Tenant == nil {
+				WriteError(w, errorf(slotwire.ECodeUnauthorized, "an operator acts on tenants through the admin routes"))
+				return
+			}
+			h(w, r)
+			return
+		}
 		secret := bearer(r)
 		if secret == "" {
 			WriteError(w, errorf(slotwire.ECodeUnauthorized, "send a tenant API key as 'Authorization: Bearer sk_...'"))
@@ -281,6 +293,14 @@ func (s *Server) authenticate(ctx context.Context, hash string, cached bool) (*s
 
 func (s *Server) requireAdmin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := principalFrom(r.Context()); p != nil {
+			if !p.Operator {
+				WriteError(w, errorf(slotwire.ECodeUnauthorized, "admin token is not valid"))
+				return
+			}
+			h(w, r)
+			return
+		}
 		if s.cfg.AdminToken == "" {
 			WriteError(w, errorf(slotwire.ECodeUnauthorized, "admin API is off: start slotwire with --admin-token, or use `slotwire tenant create`"))
 			return
