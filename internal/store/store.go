@@ -231,6 +231,8 @@ type Store interface {
 	Retention
 	Transactor
 	Erasures
+	Nodes
+	Figures
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
 	// Ping reports whether the database is reachable.

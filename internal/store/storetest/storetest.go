@@ -53,6 +53,8 @@ func Run(t *testing.T, open Opener) {
 		{"WriteEmits", testWriteEmits},
 		{"ReadBesideWrite", testReadBesideWrite},
 		{"Erasure", testErasure},
+		{"Nodes", testNodes},
+		{"Figures", testFigures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
