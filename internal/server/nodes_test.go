@@ -31,7 +31,10 @@ func TestOperatorView(t *testing.T) {
 	release := make(chan struct{})
 	rc := receiver.New(func(_ int, w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
-			<-release
+			select { // held until released, or until the node gives up
+			case <-release:
+			case <-r.Context().Done():
+			}
 		}
 	})
 	defer rc.Close()
