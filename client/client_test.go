@@ -287,3 +287,28 @@ func TestEraseAndListErasures(t *testing.T) {
 		t.Fatalf("second page = %+v, %v", l, err)
 	}
 }
+
+// TestOperatorView: the admin token reads the nodes, the queue and the
+// tenants with their figures; a tenant key is refused.
+func TestOperatorView(t *testing.T) {
+	ctx := context.Background()
+	admin := startServer(t)
+	c := tenantClient(t, admin)
+	if _, err := c.CreateEndpoint(ctx, client.EndpointInput{URL: ptr("http://127.0.0.1:9/h"), EventTypes: &[]string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := admin.ListNodes(ctx)
+	if err != nil || len(ns) != 1 || ns[0].Role != "all" || !ns[0].Alive || ns[0].HeartbeatAt.IsZero() {
+		t.Fatalf("ListNodes = %+v, %v", ns, err)
+	}
+	q, err := admin.Queue(ctx)
+	if err != nil || q.Pending != 0 || q.OldestCreatedAt != nil || q.OldestAgeSeconds != nil {
+		t.Fatalf("Queue = %+v, %v", q, err)
+	}
+	ts, err := admin.ListTenantFigures(ctx)
+	if err != nil || len(ts) != 1 || ts[0].Name != "Acme" || ts[0].EndpointCount != 1 || ts[0].Deliveries24h.SuccessRate != nil {
+		t.Fatalf("ListTenantFigures = %+v, %v", ts, err)
+	}
+	_, err = c.ListNodes(ctx)
+	wantAPIError(t, err, http.StatusUnauthorized, "unauthorized")
+}

@@ -484,3 +484,43 @@ func TestRevokedKeyAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// Two nodes on one PostgreSQL database list each other (GET /v1/nodes on
+// either); the one stopped with SIGTERM removes its row.
+func TestNodesListEachOther(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two slotwire processes")
+	}
+	t.Parallel()
+	cl := startCluster(t, 2)
+	ctx := context.Background()
+	ids := func(i int) []string {
+		t.Helper()
+		ns, err := client.New(cl.urls[i], "adm").ListNodes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range ns {
+			if !n.Alive || n.Role != "all" || n.Version == "" {
+				t.Fatalf("node %+v", n)
+			}
+			out = append(out, n.ID)
+		}
+		return out
+	}
+	for i := range 2 {
+		if got := strings.Join(ids(i), ","); got != "node-a,node-b" {
+			t.Fatalf("nodes seen from node %d: %s", i, got)
+		}
+	}
+	if err := cl.procs[1].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.procs[1].cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if got := strings.Join(ids(0), ","); got != "node-a" {
+		t.Fatalf("nodes after node-b stopped: %s", got)
+	}
+}

@@ -17,6 +17,8 @@ func (s *Server) routes() {
 	s.HandleAdmin("GET /v1/tenants", s.listTenants)
 	s.HandleAdmin("PATCH /v1/tenants/{id}", s.patchTenant)
 	s.HandleAdmin("POST /v1/tenants/{id}/api-keys", s.createAPIKey)
+	s.HandleAdmin("GET /v1/nodes", s.listNodes)
+	s.HandleAdmin("GET /v1/queue", s.queue)
 
 	s.HandleTenant("POST /v1/api-keys", s.createKey)
 	s.HandleTenant("GET /v1/api-keys", s.listKeys)

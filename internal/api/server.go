@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slotwire/slotwire"
+	"github.com/slotwire/slotwire/internal/heartbeat"
 	"github.com/slotwire/slotwire/internal/httpx"
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/netguard"
@@ -47,6 +48,10 @@ type Config struct {
 	Guard      *netguard.Guard
 	Logger     *slog.Logger
 	AdminToken string
+	// NodeInterval is the nodes' heartbeat interval: GET /v1/nodes shows a
+	// node alive while its last heartbeat is at most three intervals old
+	// (default heartbeat.DefaultInterval).
+	NodeInterval time.Duration
 	// MaxEventBytes bounds POST /v1/events bodies (default 256 KiB).
 	MaxEventBytes int64
 	// MaxEndpointsPerTenant caps a tenant's endpoints (0: no cap), whatever
@@ -179,6 +184,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.NodeInterval <= 0 {
+		cfg.NodeInterval = heartbeat.DefaultInterval
 	}
 	if cfg.Guard == nil {
 		cfg.Guard = &netguard.Guard{}

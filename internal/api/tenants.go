@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/plans"
+	"github.com/slotwire/slotwire/internal/stats"
 	"github.com/slotwire/slotwire/internal/store"
 )
 
@@ -100,16 +102,67 @@ func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, t)
 }
 
+// listTenants is GET /v1/tenants, with ?include=figures each tenant's
+// endpoint count and figures of the last 24 hours.
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.cfg.Store.ListTenants(r.Context())
-	if err != nil {
-		s.Fail(w, r, err)
-		return
+	figures, err := includeFigures(r.URL.Query())
+	var ts []*slotwire.Tenant
+	if err == nil {
+		ts, err = s.cfg.Store.ListTenants(r.Context())
 	}
 	if ts == nil {
 		ts = []*slotwire.Tenant{}
 	}
-	WriteJSON(w, http.StatusOK, List[*slotwire.Tenant]{Data: ts})
+	var out any = List[*slotwire.Tenant]{Data: ts}
+	if err == nil && figures {
+		var fs []TenantFigures
+		fs, err = s.tenantFigures(r.Context(), ts)
+		out = List[TenantFigures]{Data: fs}
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// includeFigures reads GET /v1/tenants' parameters: include=figures or
+// nothing.
+func includeFigures(q url.Values) (bool, error) {
+	if err := checkParams(q, "include"); err != nil {
+		return false, err
+	}
+	if q.Has("include") && q.Get("include") != "figures" {
+		return false, errorf(slotwire.ECodeInvalid, "include takes figures")
+	}
+	return q.Has("include"), nil
+}
+
+// TenantFigures is a tenant with what an operator's overview shows of it:
+// its endpoints and the deliveries created in the last 24 hours (the
+// "24h" window of GET /v1/stats).
+type TenantFigures struct {
+	*slotwire.Tenant
+	EndpointCount int          `json:"endpoint_count"`
+	Deliveries24h stats.Window `json:"deliveries_24h"`
+}
+
+// tenantFigures reads the figures of every tenant in two queries.
+func (s *Server) tenantFigures(ctx context.Context, ts []*slotwire.Tenant) ([]TenantFigures, error) {
+	counts, err := s.cfg.Store.EndpointCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	day, err := s.cfg.Store.TenantStats(ctx, stats.Hour, stats.DayStart(s.cfg.Now()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TenantFigures, len(ts))
+	for i, t := range ts {
+		c := day[t.ID]
+		out[i] = TenantFigures{Tenant: t, EndpointCount: counts[t.ID], Deliveries24h: stats.WindowOf(&c)}
+	}
+	return out, nil
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {

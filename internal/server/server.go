@@ -19,6 +19,7 @@ import (
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/api"
 	"github.com/slotwire/slotwire/internal/dispatch"
+	"github.com/slotwire/slotwire/internal/heartbeat"
 	"github.com/slotwire/slotwire/internal/httpmw"
 	"github.com/slotwire/slotwire/internal/ingest"
 	"github.com/slotwire/slotwire/internal/mail"
@@ -67,6 +68,9 @@ type Config struct {
 	TenantEventsPerSecond int
 	Role                  string
 	NodeID                string
+	// HeartbeatInterval is how often the node writes its row in the
+	// registry of nodes (GET /v1/nodes; default 10 s).
+	HeartbeatInterval time.Duration
 	// Migrate applies migrations at start (the default for SQLite).
 	Migrate           bool
 	SQLiteSynchronous string
@@ -96,7 +100,9 @@ type Node struct {
 	API        *api.Server
 	Ingester   *ingest.Ingester
 	Dispatcher *dispatch.Dispatcher
-	Log        *slog.Logger
+	// Heartbeat keeps the node's row in the registry of nodes.
+	Heartbeat *heartbeat.Service
+	Log       *slog.Logger
 
 	ln   net.Listener
 	http *http.Server
@@ -201,6 +207,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("start dispatcher: %w", err)
 		}
 	}
+	n.Heartbeat.Start(ctx)
 	if err := n.serveMetrics(); err != nil {
 		n.stopServices()
 		return nil, err
@@ -266,10 +273,13 @@ func (n *Node) build() {
 		Tracer: n.Tracing.Tracer()}
 	ic.Dispatcher = n.Dispatcher // nil on API-only nodes: ingest notifies the workers through the store
 	n.Ingester = ingest.New(ic)
+	n.Heartbeat = heartbeat.New(heartbeat.Config{Store: st, Interval: cfg.HeartbeatInterval, InFlight: n.inFlight,
+		Node:   store.NodeInfo{ID: cfg.NodeID, Role: cfg.Role, Version: slotwire.Version},
+		Logger: cfg.Logger.With("component", "heartbeat")})
 	n.Scopes = scopes.New()
 	n.API = api.New(api.Config{
 		Store: st, Publisher: n.Ingester, Waker: n, Guard: guard, Logger: cfg.Logger.With("component", "api"),
-		AdminToken: cfg.AdminToken, MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
+		AdminToken: cfg.AdminToken, NodeInterval: n.Heartbeat.Interval(), MaxEventBytes: cfg.MaxEventBytes, ValidateEvent: n.validateEvent,
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
 		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(), SMTP: n.Mail != nil,
 		Erasers:        func() []store.Eraser { return n.erasers },
@@ -465,6 +475,8 @@ func (n *Node) stopServices() {
 	if n.Dispatcher != nil {
 		n.Dispatcher.Stop()
 	}
+	// Last: the node is listed while it drains.
+	n.Heartbeat.Stop()
 	n.closeStore()
 }
 

@@ -79,7 +79,7 @@ func Summarize(minutes, hours []Bucket, now time.Time) Summary {
 				c.Add(&bs[i].StatsCounts)
 			}
 		}
-		s.Windows[w.name] = window(&c)
+		s.Windows[w.name] = WindowOf(&c)
 		last.Add(&c)
 	}
 	for i := range hours {
@@ -127,7 +127,12 @@ func daily(hours []Bucket, now time.Time) []Daily {
 	return out
 }
 
-func window(c *Counts) Window {
+// DayStart is the start of the 24 h window at now: the hour buckets of the
+// current hour and the 23 before it.
+func DayStart(now time.Time) time.Time { return now.Truncate(time.Hour).Add(-23 * time.Hour) }
+
+// WindowOf is a window's figures from the sum of its buckets.
+func WindowOf(c *Counts) Window {
 	w := Window{Succeeded: c.Succeeded, Failed: c.Failed, Retrying: c.Retrying}
 	if done := c.Succeeded + c.Failed; done > 0 {
 		r := float64(c.Succeeded) / float64(done)

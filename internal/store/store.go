@@ -275,6 +275,8 @@ type Store interface {
 	Transactor
 	Erasures
 	Sessions
+	Nodes
+	Figures
 	// Capabilities says what else the driver can do.
 	Capabilities() Capabilities
 	// Ping reports whether the database is reachable.

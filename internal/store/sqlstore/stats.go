@@ -99,15 +99,7 @@ func (db *DB) WriteStats(ctx context.Context, ex Execer, outcomes []store.Outcom
 // StatsBuckets returns the buckets of an endpoint, or of the tenant's
 // endpoints summed by start.
 func (db *DB) StatsBuckets(ctx context.Context, tenantID, endpointID, res string, since time.Time) ([]store.StatsBucket, error) {
-	sums := make([]string, len(statsCols))
-	for i, c := range statsCols {
-		if strings.HasPrefix(c, "last_") {
-			sums[i] = "MAX(" + c + ")"
-		} else {
-			sums[i] = "CAST(SUM(" + c + ") AS BIGINT)"
-		}
-	}
-	q := `SELECT bucket, ` + strings.Join(sums, ", ") + ` FROM delivery_stats
+	q := `SELECT bucket, ` + statsSums() + ` FROM delivery_stats
 		WHERE tenant_id = ? AND res = ? AND bucket >= ?`
 	args := []any{tenantID, res, MS(since)}
 	if endpointID != "" {
@@ -121,17 +113,35 @@ func (db *DB) StatsBuckets(ctx context.Context, tenantID, endpointID, res string
 	return collect(rows, func(s Scanner) (store.StatsBucket, error) {
 		var b store.StatsBucket
 		var start int64
-		c := &b.StatsCounts
-		dest := []any{&start, &c.Succeeded, &c.Failed, &c.Retrying, &c.LastSuccess, &c.LastFailure}
-		for i := range c.Latency {
-			dest = append(dest, &c.Latency[i])
-		}
-		if err := s.Scan(dest...); err != nil {
+		if err := s.Scan(countsDest(&b.StatsCounts, &start)...); err != nil {
 			return b, db.errf("stats", err)
 		}
 		b.Start = FromMS(start)
 		return b, nil
 	})
+}
+
+// statsSums are the figure columns summed over a group (the last times:
+// the latest).
+func statsSums() string {
+	sums := make([]string, len(statsCols))
+	for i, c := range statsCols {
+		if strings.HasPrefix(c, "last_") {
+			sums[i] = "MAX(" + c + ")"
+		} else {
+			sums[i] = "CAST(SUM(" + c + ") AS BIGINT)"
+		}
+	}
+	return strings.Join(sums, ", ")
+}
+
+// countsDest are the scan destinations of lead and then statsSums into c.
+func countsDest(c *store.StatsCounts, lead ...any) []any {
+	dest := append(lead, &c.Succeeded, &c.Failed, &c.Retrying, &c.LastSuccess, &c.LastFailure)
+	for i := range c.Latency {
+		dest = append(dest, &c.Latency[i])
+	}
+	return dest
 }
 
 // PruneStats removes buckets at res older than before.

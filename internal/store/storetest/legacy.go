@@ -45,7 +45,7 @@ func LegacyUpgrade(t *testing.T, l Legacy) {
 		Applied(context.Context) (map[string]int, error)
 	}).Applied(ctx())
 	// Converted to core 2 and scheduling 1, then migrated to the newest of both.
-	if err != nil || have[store.CoreModule] != 25 || have["scheduling"] != 3 {
+	if err != nil || have[store.CoreModule] != 26 || have["scheduling"] != 3 {
 		t.Fatalf("versions = %v, %v", have, err)
 	}
 	if ten, err := s.GetTenant(ctx(), "ten_old"); err != nil || ten.Name != "Old" {

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Opener) {
 		{"ReadBesideWrite", testReadBesideWrite},
 		{"Erasure", testErasure},
 		{"Sessions", testSessions},
+		{"Nodes", testNodes},
+		{"Figures", testFigures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
