@@ -247,6 +247,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	ef.String(&o.cfg.SQLiteSynchronous, "sqlite-synchronous", "SLOTWIRE_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL (fsync every commit) or NORMAL")
 	ef.String(&o.cfg.SecretKeyFile, "secret-key-file", "SLOTWIRE_SECRET_KEY_FILE", "", "file holding the key that encrypts stored secrets (default: $SLOTWIRE_SECRET_KEY, else slotwire.key beside a SQLite file)")
 	ef.String(&o.cfg.AdminToken, "admin-token", "SLOTWIRE_ADMIN_TOKEN", "", "bearer token of the admin routes (empty: admin API off)")
+	ef.String(&o.cfg.PublicURL, "public-url", "SLOTWIRE_PUBLIC_URL", "", "address users reach this server at, e.g. https://hooks.example.com, for the links it hands out (empty: the request's host)")
+	ef.Bool(&o.cfg.NoDashboard, "no-dashboard", "SLOTWIRE_NO_DASHBOARD", false, "do not serve the web dashboard at /")
 	ef.group = groupCluster
 	ef.String(&o.cfg.Role, "role", "SLOTWIRE_ROLE", "all", "all, api (no deliveries) or worker (no HTTP API)")
 	ef.String(&o.cfg.NodeID, "node-id", "SLOTWIRE_NODE_ID", "", "name of this node in leases (default hostname/addr); keep it stable across restarts")

@@ -24,17 +24,26 @@ func (d *Dashboard) catalogPage(w http.ResponseWriter, r *http.Request, s *sessi
 	d.render(w, r, http.StatusOK, "catalog.html", s, view{Title: "Event catalog", Nav: "catalog", Data: types})
 }
 
-// operatorView is the operator's overview.
+// operatorView is the operator's overview: tenants with their figures,
+// the nodes sharing the database, and the queue.
 type operatorView struct {
-	Tenants []client.Tenant
+	Tenants []client.TenantFigures
+	Nodes   []client.Node
+	Queue   *client.QueueStatus
 }
 
 func (d *Dashboard) operatorPage(w http.ResponseWriter, r *http.Request, s *session) {
-	tenants, err := s.client.ListTenants(r.Context())
+	var v operatorView
+	var err error
+	ctx := r.Context()
+	if v.Tenants, err = s.client.ListTenantFigures(ctx); err == nil {
+		if v.Nodes, err = s.client.ListNodes(ctx); err == nil {
+			v.Queue, err = s.client.Queue(ctx)
+		}
+	}
 	if err != nil {
 		d.fail(w, r, s, err)
 		return
 	}
-	d.render(w, r, http.StatusOK, "operator.html", s, view{Title: "Operator", Nav: "operator",
-		Data: operatorView{Tenants: tenants}})
+	d.render(w, r, http.StatusOK, "operator.html", s, view{Title: "Operator overview", Nav: "operator", Data: v})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/api"
+	"github.com/slotwire/slotwire/internal/dashboard"
 	"github.com/slotwire/slotwire/internal/dispatch"
 	"github.com/slotwire/slotwire/internal/heartbeat"
 	"github.com/slotwire/slotwire/internal/httpmw"
@@ -43,6 +44,11 @@ const (
 // Config of a node. Zero values take the documented defaults.
 type Config struct {
 	Addr string // default 127.0.0.1:8080; ":0" picks a port
+	// PublicURL is the address users reach the server at, for the links
+	// it hands out (portal sessions); "" takes each request's host.
+	PublicURL string
+	// NoDashboard: the web dashboard is not served at /.
+	NoDashboard bool
 	// MetricsAddr, when set, serves GET /metrics (Prometheus text format)
 	// on its own listener, so operators can bind it privately.
 	MetricsAddr string
@@ -283,7 +289,7 @@ func (n *Node) build() {
 		MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant, TenantEventsPerSecond: cfg.TenantEventsPerSecond, Plans: cfg.Plans, Scopes: n.Scopes, Sample: n.sample,
 		Catalogs: func() []api.Catalog { return n.catalogs }, Tracer: n.Tracing.Tracer(), SMTP: n.Mail != nil,
 		Erasers:        func() []store.Eraser { return n.erasers },
-		OffsetsChanged: n.offsetsChanged,
+		OffsetsChanged: n.offsetsChanged, PublicURL: cfg.PublicURL,
 		Tester: dispatch.NewTester(dispatch.Config{Guard: guard, Timeout: cfg.Delivery.Timeout, Transport: cfg.Delivery.Transport,
 			Mail: n.Mail}),
 	})
@@ -310,6 +316,28 @@ func newMail(cfg Config) (*mail.Sender, error) {
 	return m, nil
 }
 
+// handler is what the HTTP listener serves: the API under /v1/ (and
+// /healthz, /openapi.json), the web dashboard on every other path unless
+// it is off.
+func (n *Node) handler() (http.Handler, error) {
+	if n.Config.NoDashboard {
+		return n.API, nil
+	}
+	dash, err := dashboard.New(dashboard.Config{API: n.API, Sessions: n.Store,
+		Logger: n.Config.Logger.With("component", "dashboard")})
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/v1/") || p == "/v1" || p == "/healthz" || p == "/openapi.json" {
+			n.API.ServeHTTP(w, r)
+			return
+		}
+		dash.ServeHTTP(w, r)
+	}), nil
+}
+
 // serveHTTP opens the listener and serves the API behind the middleware.
 func (n *Node) serveHTTP() error {
 	ln, err := net.Listen("tcp", n.Config.Addr)
@@ -318,7 +346,12 @@ func (n *Node) serveHTTP() error {
 	}
 	n.ln = ln
 	log := n.Config.Logger
-	n.http = &http.Server{Handler: httpmw.Wrap(n.API, log.With("component", "http")),
+	handler, err := n.handler()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.http = &http.Server{Handler: httpmw.Wrap(handler, log.With("component", "http")),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		// A route that streams for longer extends its own deadline with
 		// http.ResponseController.
