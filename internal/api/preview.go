@@ -39,7 +39,7 @@ func (s *Server) previewEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	var ev *slotwire.Event
 	if err == nil {
-		ev, err = s.previewEvent(in)
+		ev, err = s.previewEvent(r, in)
 	}
 	var p Preview
 	if err == nil {
@@ -53,25 +53,40 @@ func (s *Server) previewEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 // previewEvent is the event a preview runs on: the input's data, else the
-// event type's example.
-func (s *Server) previewEvent(in PreviewInput) (*slotwire.Event, error) {
+// example of the catalog's type or of the tenant's registered one.
+func (s *Server) previewEvent(r *http.Request, in PreviewInput) (*slotwire.Event, error) {
 	if in.EventType == "" {
 		return nil, errorf(slotwire.ECodeInvalid, "event_type is required")
 	}
 	data := in.Data
 	if len(data) == 0 || string(data) == "null" {
-		var ok bool
-		if s.cfg.Sample != nil {
-			data, ok = s.cfg.Sample(in.EventType)
-		}
-		if !ok {
-			return nil, errorf(slotwire.ECodeInvalid, "event type %q has no example: send data", in.EventType)
+		var err error
+		if data, err = s.example(r, in.EventType); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := validate.PayloadFormat(in.PayloadFormat); in.PayloadFormat != "" && err != nil {
 		return nil, err
 	}
 	return &slotwire.Event{ID: "evt_preview", Type: in.EventType, Data: data, CreatedAt: s.cfg.Now().UTC()}, nil
+}
+
+// example is an event type's example data: the catalog's, else that the
+// tenant registered with its type.
+func (s *Server) example(r *http.Request, eventType string) (json.RawMessage, error) {
+	if s.cfg.Sample != nil {
+		if data, ok := s.cfg.Sample(eventType); ok {
+			return data, nil
+		}
+	}
+	types, err := s.types(r, TenantFrom(r.Context()).ID)
+	if err != nil {
+		return nil, err
+	}
+	if ct, ok := types[eventType]; ok && len(ct.t.Example) > 0 {
+		return ct.t.Example, nil
+	}
+	return nil, errorf(slotwire.ECodeInvalid, "event type %q has no example: send data", eventType)
 }
 
 // runPreview applies the filter, then the transform or the payload format,
