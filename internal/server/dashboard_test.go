@@ -400,11 +400,11 @@ func TestDashboardOperatorAndRouting(t *testing.T) {
 	e.tenant("Acme")
 	b := newBrowser(t, e.node.URL())
 	b.signIn(adminToken)
-	resp, body := b.get("/")
+	resp, _ := b.get("/")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/operator" {
 		t.Fatalf("operator home: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	resp, body = b.get("/operator")
+	resp, body := b.get("/operator")
 	wantStatus(t, resp, body, 200, "Operator overview", "Pending deliveries", "Acme", `<span class="tag ok">alive</span>`)
 	resp, body = b.get("/endpoints")
 	wantStatus(t, resp, body, http.StatusNotFound)
