@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -420,4 +421,74 @@ func TestDashboardOperatorAndRouting(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || !strings.Contains(body, "--accent") {
 		t.Fatalf("asset %s: %d %s", asset, resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
+}
+
+// TestDashboardRecover: the Recover form re-sends the endpoint's failed
+// deliveries since the time chosen and its progress page follows them to
+// the end; a second recovery finds nothing to do.
+func TestDashboardRecover(t *testing.T) {
+	t.Parallel()
+	e := start(t, fast())
+	ctx := context.Background()
+	ten, err := e.admin.CreateTenant(ctx, "Acme", "unlimited")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(e.node.URL(), ten.APIKey)
+	var healthy atomic.Bool
+	rc := receiver.New(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
+	defer rc.Close()
+	ep := endpoint(t, c, rc.URL+"/hooks", "*")
+	var ids []string
+	for i := range 2 {
+		evt := publish(t, c, "invoice.paid", map[string]any{"n": i}, "")
+		page, err := c.SearchDeliveries(ctx, client.DeliveryQuery{EventID: evt})
+		if err != nil || len(page.Data) != 1 {
+			t.Fatal(page, err)
+		}
+		ids = append(ids, page.Data[0].ID)
+	}
+	for _, id := range ids {
+		waitStatus(t, c, id, client.StatusFailed)
+	}
+	healthy.Store(true)
+
+	b := newBrowser(t, e.node.URL())
+	b.signIn(ten.APIKey)
+	resp, body := b.get("/endpoints/" + ep)
+	wantStatus(t, resp, body, 200, `<label for="since">Failed since (UTC)</label>`, ">Recover<")
+	since := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
+	resp, body = b.post("/endpoints/"+ep+"/recover", url.Values{"since": {since}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	progress := resp.Header.Get("Location")
+	if !strings.Contains(progress, "queued=2") {
+		t.Fatalf("recovery went to %s", progress)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body = b.get(progress)
+		if strings.Contains(body, "2 of 2 replays done") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recovery never finished: %d %s", resp.StatusCode, body)
+		}
+		if !strings.Contains(body, `http-equiv="refresh"`) {
+			t.Fatal("an unfinished recovery's page does not refresh itself")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	wantStatus(t, resp, body, 200, "2 succeeded, 0 failed", `<progress id="progress" max="2" value="2">`)
+	if strings.Contains(body, `http-equiv="refresh"`) {
+		t.Fatal("a finished recovery's page still refreshes")
+	}
+	b.get("/endpoints/" + ep)
+	resp, body = b.post("/endpoints/"+ep+"/recover", url.Values{"since": {since}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	resp, body = b.get(resp.Header.Get("Location"))
+	wantStatus(t, resp, body, 200, "Nothing to recover")
 }
