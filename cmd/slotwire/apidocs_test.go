@@ -384,8 +384,9 @@ func show(v any) string {
 	return string(b)
 }
 
-// apiDocsReceiver answers what the examples' endpoints are sent: the
-// challenge of a verification, a sync hook's "send", 200 "ok" otherwise.
+// apiDocsReceiver answers what the examples' endpoints are sent: 503 under
+// /down, the challenge of a verification, a sync hook's "send", 200 "ok"
+// otherwise.
 func apiDocsReceiver() *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev struct {
@@ -396,6 +397,8 @@ func apiDocsReceiver() *httptest.Server {
 		}
 		_ = json.NewDecoder(r.Body).Decode(&ev)
 		switch {
+		case strings.HasPrefix(r.URL.Path, "/down"):
+			w.WriteHeader(http.StatusServiceUnavailable)
 		case ev.Type == "webhook.verification":
 			_, _ = io.WriteString(w, ev.Data.Challenge)
 		case strings.HasSuffix(ev.Type, ".before_send"):
