@@ -6,7 +6,8 @@
 //     scheduling module's (tag scheduling; checked against a node's routes
 //     by cmd/slotwire/openapi_test.go);
 //   - docs/openapi.yaml lints clean with Redocly CLI (lint_test.go);
-//   - docs/api.md has a section for every route;
+//   - docs/api.md has a section for every route (and an example of each,
+//     which cmd/slotwire/apidocs_test.go runs against a live node);
 //   - docs/operations.md names every `slotwire serve` flag and its
 //     environment variable (cmd/slotwire/serve.go);
 //   - relative links in the Markdown documents point to files that exist.
