@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/slotwire/slotwire"
 	"github.com/slotwire/slotwire/internal/store"
@@ -12,14 +13,32 @@ import (
 
 // recordOutcomes applies the outcomes in runs without a repeated delivery,
 // each with one statement per table.
-func recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error {
+func recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) ([]store.Outcome, error) {
 	n := sqlstore.MS(b.Now)
+	var stale []int
+	offset := 0
 	for _, part := range distinctRuns(b.Outcomes) {
-		if err := completeRun(ctx, tx, part, n); err != nil {
-			return err
+		_, moved, err := completeStmt(ctx, tx, part, n)
+		if err != nil {
+			return nil, err
+		}
+		stale = append(stale, staleOf(part, moved, offset)...)
+		offset += len(part)
+	}
+	return sqlstore.Without(b.Outcomes, stale), nil
+}
+
+// staleOf lists the indexes (from offset) of the outcomes whose delivery
+// did not move: its lease had passed to another node, or its endpoint was
+// deleted.
+func staleOf(outcomes []store.Outcome, moved map[string]bool, offset int) []int {
+	var stale []int
+	for i := range outcomes {
+		if !moved[outcomes[i].DeliveryID] {
+			stale = append(stale, offset+i)
 		}
 	}
-	return nil
+	return stale
 }
 
 // distinctRuns cuts outcomes into consecutive runs in which no delivery
@@ -43,18 +62,12 @@ func distinctRuns(outcomes []store.Outcome) [][]store.Outcome {
 	return out
 }
 
-// completeRun records a run of outcomes inside a transaction, with the
-// same statement as Complete.
-func completeRun(ctx context.Context, tx *sql.Tx, outcomes []store.Outcome, now int64) error {
-	_, err := completeStmt(ctx, tx, outcomes, now)
-	return err
-}
-
 // completeSQL records a run of outcomes ($1-$9, $12, $13; no delivery twice) in one
 // statement: the attempts, numbered from the deliveries as they were, and
 // the deliveries still leased to the outcome's owner moved to their new
 // status ($10 is now). A first attempt that succeeded is kept in the
-// delivery's row instead of an attempts row. It returns the health state of the endpoints $11.
+// delivery's row instead of an attempts row. It returns the health state of the endpoints $11, each with the
+// deliveries of the run it moved.
 const completeSQL = `WITH o AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
 			$8::text[], $9::text[], $12::text[], $13::text[])
@@ -76,8 +89,11 @@ const completeSQL = `WITH o AS (
 			inline_req_headers = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.reqh ELSE '' END,
 			inline_resp_headers = CASE WHEN o.status = 'succeeded' AND d.attempts = 0 THEN o.resph ELSE '' END
 		FROM o WHERE d.id = o.id AND d.status = 'inflight' AND d.lease_owner = o.owner
+		RETURNING d.id, d.endpoint_id
 	)
-	SELECT id, tenant_id, enabled, failing_since, rest_hook FROM endpoints WHERE id = ANY($11::text[])`
+	SELECT id, tenant_id, enabled, failing_since, rest_hook,
+		array_to_string(ARRAY(SELECT u.id FROM u WHERE u.endpoint_id = endpoints.id), ',')
+	FROM endpoints WHERE id = ANY($11::text[])`
 
 // Complete records a batch of outcomes. A batch in which no delivery
 // appears twice is one statement in autocommit (one round trip, where a
@@ -92,15 +108,18 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 		return db.DB.Complete(ctx, b)
 	}
 	var states map[string]store.EndpointState
+	var moved map[string]bool
 	err := db.Retry(ctx, func() error {
 		var err error
-		states, err = completeStmt(ctx, db.sql, b.Outcomes, sqlstore.MS(b.Now))
+		states, moved, err = completeStmt(ctx, db.sql, b.Outcomes, sqlstore.MS(b.Now))
 		return err
 	})
 	if err == nil {
 		// Statistics right after, in autocommit too: a crash between the
-		// two statements leaves these outcomes out of the counts.
-		err = db.Retry(ctx, func() error { return db.WriteStats(ctx, db.sql, b.Outcomes) })
+		// two statements leaves these outcomes out of the counts. Only the
+		// outcomes that moved their delivery count.
+		applied := sqlstore.Without(b.Outcomes, staleOf(b.Outcomes, moved, 0))
+		err = db.Retry(ctx, func() error { return db.WriteStats(ctx, db.sql, applied) })
 	}
 	if err := db.WriteErr(err); err != nil {
 		return nil, err
@@ -119,7 +138,7 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 
 // completeStmt runs completeSQL for outcomes (no delivery twice) and
 // returns the state of their endpoints.
-func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now int64) (map[string]store.EndpointState, error) {
+func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now int64) (map[string]store.EndpointState, map[string]bool, error) {
 	k := len(outcomes)
 	ids, owners, statuses := make([]string, k), make([]string, k), make([]string, k)
 	bodies, errs, reqh, resph := make([]string, k), make([]string, k), make([]string, k), make([]string, k)
@@ -142,15 +161,21 @@ func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now 
 	}
 	rows, err := q.QueryContext(ctx, completeSQL, ids, owners, statuses, next, at, codes, durations, bodies, errs, now, eps, reqh, resph)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: complete: %w", err)
+		return nil, nil, fmt.Errorf("postgres: complete: %w", err)
 	}
 	defer rows.Close()
-	states := map[string]store.EndpointState{}
+	states, moved := map[string]store.EndpointState{}, make(map[string]bool, k)
 	for rows.Next() {
 		var st store.EndpointState
 		var failing sql.NullInt64
-		if err := rows.Scan(&st.EndpointID, &st.TenantID, &st.Enabled, &failing, &st.RESTHook); err != nil {
-			return nil, fmt.Errorf("postgres: complete: %w", err)
+		var movedIDs string
+		if err := rows.Scan(&st.EndpointID, &st.TenantID, &st.Enabled, &failing, &st.RESTHook, &movedIDs); err != nil {
+			return nil, nil, fmt.Errorf("postgres: complete: %w", err)
+		}
+		for id := range strings.SplitSeq(movedIDs, ",") {
+			if id != "" {
+				moved[id] = true
+			}
 		}
 		if failing.Valid {
 			t := sqlstore.FromMS(failing.Int64)
@@ -159,7 +184,7 @@ func completeStmt(ctx context.Context, q querier, outcomes []store.Outcome, now 
 		states[st.EndpointID] = st
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: complete: %w", err)
+		return nil, nil, fmt.Errorf("postgres: complete: %w", err)
 	}
-	return states, nil
+	return states, moved, nil
 }

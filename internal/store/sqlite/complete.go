@@ -15,10 +15,11 @@ import (
 // succeeded is one update keeping the attempt in the delivery's row. A
 // stale outcome (the lease was lost) records its attempt and changes
 // nothing else.
-func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error {
+func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) ([]store.Outcome, error) {
 	insAttempt, upd := db.hot.in(ctx, tx, sqlInsAttempt), db.hot.in(ctx, tx, sqlComplete)
 	first := db.hot.in(ctx, tx, sqlSucceedFirst)
 	n := sqlstore.MS(b.Now)
+	var stale []int
 	for i := range b.Outcomes {
 		o := &b.Outcomes[i]
 		a := &o.Attempt
@@ -26,7 +27,7 @@ func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBa
 			res, err := first.ExecContext(ctx, a.StatusCode, n, sqlstore.MS(a.At), a.DurationMS, a.ResponseBody,
 				string(a.RequestHeaders), string(a.ResponseHeaders), o.DeliveryID, o.Owner)
 			if err != nil {
-				return fmt.Errorf("sqlite: complete delivery: %w", err)
+				return nil, fmt.Errorf("sqlite: complete delivery: %w", err)
 			}
 			if k, _ := res.RowsAffected(); k == 1 {
 				continue
@@ -34,15 +35,19 @@ func (db *DB) recordOutcomes(ctx context.Context, tx *sql.Tx, b store.CompleteBa
 		}
 		if _, err := insAttempt.ExecContext(ctx, sqlstore.MS(a.At), a.StatusCode, a.DurationMS, a.ResponseBody, a.Error,
 			string(a.RequestHeaders), string(a.ResponseHeaders), o.DeliveryID); err != nil {
-			return fmt.Errorf("sqlite: complete attempt: %w", err)
+			return nil, fmt.Errorf("sqlite: complete attempt: %w", err)
 		}
 		var next any
 		if o.Status == slotwire.StatusPending {
 			next = sqlstore.MS(o.NextAttemptAt)
 		}
-		if _, err := upd.ExecContext(ctx, o.Status, next, a.StatusCode, a.Error, n, o.DeliveryID, o.Owner); err != nil {
-			return fmt.Errorf("sqlite: complete delivery: %w", err)
+		res, err := upd.ExecContext(ctx, o.Status, next, a.StatusCode, a.Error, n, o.DeliveryID, o.Owner)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: complete delivery: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			stale = append(stale, i)
 		}
 	}
-	return nil
+	return sqlstore.Without(b.Outcomes, stale), nil
 }

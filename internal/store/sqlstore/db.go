@@ -55,8 +55,10 @@ type DB struct {
 	// IngestTx stores a batch of events and their deliveries (Ingest, and
 	// Emit in a module's write transaction);
 	IngestTx func(ctx context.Context, tx *sql.Tx, b *store.IngestBatch) error
-	// RecordTx records attempts and moves their deliveries (Complete).
-	RecordTx func(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) error
+	// RecordTx records attempts and moves their deliveries (Complete); it
+	// returns the outcomes that moved their delivery (still leased to their
+	// owner), which alone count in the statistics.
+	RecordTx func(ctx context.Context, tx *sql.Tx, b store.CompleteBatch) ([]store.Outcome, error)
 	// SecureTx, when set, readies an erasure's transaction so that what
 	// it overwrites is zeroed in the database file (SQLite: secure_delete
 	// on the writer connection).

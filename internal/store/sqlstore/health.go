@@ -11,17 +11,19 @@ import (
 
 // Complete records b's outcomes with the driver's RecordTx (one transaction,
 // retried on conflicts: recording is idempotent, stale outcomes change
-// nothing) and applies their health in the same transaction.
+// nothing), counts in the statistics those that moved their delivery (not a
+// stale one whose lease passed to another node, nor one of an endpoint
+// deleted meanwhile), and applies their health in the same transaction.
 func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.EndpointTransition, error) {
 	var trans []store.EndpointTransition
 	err := db.InTxRetry(ctx, func(tx *sql.Tx) error {
-		if err := db.RecordTx(ctx, tx, b); err != nil {
+		applied, err := db.RecordTx(ctx, tx, b)
+		if err != nil {
 			return err
 		}
-		if err := db.WriteStats(ctx, tx, b.Outcomes); err != nil {
+		if err := db.WriteStats(ctx, tx, applied); err != nil {
 			return err
 		}
-		var err error
 		trans, err = db.ApplyHealth(ctx, tx, b)
 		return err
 	})
@@ -29,6 +31,23 @@ func (db *DB) Complete(ctx context.Context, b store.CompleteBatch) ([]store.Endp
 		return nil, err
 	}
 	return trans, nil
+}
+
+// Without returns outcomes without those at the indexes skip (ascending);
+// outcomes itself when there are none.
+func Without(outcomes []store.Outcome, skip []int) []store.Outcome {
+	if len(skip) == 0 {
+		return outcomes
+	}
+	out := make([]store.Outcome, 0, len(outcomes)-len(skip))
+	for i := range outcomes {
+		if len(skip) > 0 && skip[0] == i {
+			skip = skip[1:]
+			continue
+		}
+		out = append(out, outcomes[i])
+	}
+	return out
 }
 
 // ApplyHealth, inside the transaction that records b's outcomes, reads

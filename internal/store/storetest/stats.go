@@ -74,3 +74,34 @@ func wantBuckets(t *testing.T, s store.Store, tenantID, endpointID string, want 
 	}
 	return hours
 }
+
+// testStatsStale: only outcomes that move their delivery count. A stale
+// outcome (its lease passed to another owner) and one of an endpoint
+// deleted meanwhile leave the statistics as they were.
+func testStatsStale(t *testing.T, s store.Store) {
+	ten := newTenant(t, s, "Acme")
+	ep, gone := newEndpoint(t, s, ten, "*"), newEndpoint(t, s, ten, "*")
+	ingest(t, s, t0, newEvent(ten, "a.b", "", t0))
+	j := claim(t, s, ep.ID, "n", t0, 10)
+	g := claim(t, s, gone.ID, "n", t0, 10)
+	if len(j) != 1 || len(g) != 1 {
+		t.Fatalf("claimed %d, %d", len(j), len(g))
+	}
+	_, err := complete(s, []store.Outcome{outcome(j[0], "someone-else", slotwire.StatusFailed, t0, 500)}, t0, 0)
+	must(t, err)
+	must(t, s.DeleteEndpoint(ctx(), ten.ID, gone.ID))
+	_, err = complete(s, []store.Outcome{outcome(g[0], "n", slotwire.StatusSucceeded, t0, 200)}, t0, 0)
+	must(t, err)
+	for _, id := range []string{ep.ID, gone.ID, ""} {
+		b, err := s.StatsBuckets(ctx(), ten.ID, id, "h", t0.Add(-time.Hour))
+		must(t, err)
+		if len(b) != 0 {
+			t.Fatalf("buckets of %q after stale outcomes = %+v", id, b)
+		}
+	}
+	// The owner's outcome still counts once.
+	_, err = complete(s, []store.Outcome{outcome(j[0], "n", slotwire.StatusSucceeded, t0, 200),
+		outcome(j[0], "n", slotwire.StatusSucceeded, t0, 200)}, t0, 0)
+	must(t, err)
+	wantBuckets(t, s, ten.ID, ep.ID, store.StatsCounts{Succeeded: 1})
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliverySearch", testDeliverySearch},
 		{"FeedTokens", testFeedTokens},
 		{"Stats", testStats},
+		{"StatsStale", testStatsStale},
 		{"Retention", testRetention},
 		{"DeleteEndpointCascades", testDeleteEndpoint},
 		{"Slots", testSlots},
