@@ -592,13 +592,29 @@ const overflowJS = `(() => {
   return out;
 })()`
 
-// inspect checks the page as it is: labels and names, no sideways
-// scrolling at 375 px; and takes its screenshots at 1280 and 375 px when
+// chartJS lists the chart labels drawn outside their chart.
+const chartJS = `(() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const w = svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) {
+      const b = t.getBBox();
+      if (b.x < 0 || b.x + b.width > w) out.push(t.textContent + ' x=' + Math.round(b.x) + ' width=' + Math.round(b.width));
+    }
+  }
+  return out;
+})()`
+
+// inspect checks the page as it is: labels and names, chart labels inside
+// their charts, no sideways scrolling at 375 px; and takes its screenshots at 1280 and 375 px when
 // asked.
 func (p *page) inspect(name string) {
 	p.t.Helper()
 	if bad := eval[[]string](p, a11yJS); len(bad) > 0 {
 		p.t.Errorf("%s (%s):\n%s", name, p.path(), strings.Join(bad, "\n"))
+	}
+	if bad := eval[[]string](p, chartJS); len(bad) > 0 {
+		p.t.Errorf("%s (%s): chart labels cut off:\n%s", name, p.path(), strings.Join(bad, "\n"))
 	}
 	p.shoot(name+"-desktop", chromedp.FullScreenshot(100))
 	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(375, 800, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
