@@ -397,7 +397,7 @@ func (e *e2e) deliveryLog(u *page, ep string) string {
 	}
 	u.reloadUntil(`//tr[td[@data-label='Event type']/a[.='appointment.created']]/td[@data-label='Status']/span[.='succeeded']`)
 	u.reloadUntil(`count(//td[@data-label='Status']/span[.='succeeded']) >= 3`)
-	u.inspect("deliveries")
+	u.inspect("endpoint-log")
 	u.click(link("appointment.created"))
 	if !strings.HasPrefix(u.title(), "Delivery dlv_") {
 		e.t.Fatalf("delivery page titled %q", u.title())
@@ -472,7 +472,7 @@ func (e *e2e) otherPages(u *page) {
 	u.reloadUntil(`//td[@data-label='Status']/span[.='failed']`)
 	u.click(link("Deliveries"))
 	u.see("appointment.created", "failed", "succeeded")
-	u.inspect("log")
+	u.inspect("deliveries")
 	u.click(link("Statistics"))
 	u.inspect("stats")
 	u.click(link("Event catalog"))
@@ -629,10 +629,15 @@ func (p *page) inspect(name string) {
 	}
 }
 
-// shoot writes docs/images/dashboard-NAME.png when screenshots are asked.
+// screenshots are the pages shown in docs/images, at both widths.
+var screenshots = map[string]bool{"signin": true, "endpoints": true, "endpoint": true, "deliveries": true,
+	"delivery": true, "operator": true}
+
+// shoot writes docs/images/dashboard-PAGE-WIDTH.png when screenshots are
+// asked.
 func (p *page) shoot(name string, capture chromedp.Action[[]byte]) {
 	p.t.Helper()
-	if p.e.shots == "" {
+	if p.e.shots == "" || !screenshots[name[:strings.LastIndex(name, "-")]] {
 		return
 	}
 	png, err := chromedp.Run(p.ctx, capture)
