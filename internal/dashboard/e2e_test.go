@@ -416,6 +416,15 @@ func (e *e2e) rawExchange(u *page, dlv string) {
 			e.t.Fatalf("the attempt has no raw %s", h)
 		}
 	}
+	body := u.text()
+	for _, r := range e.ok.Requests() {
+		if sig := r.Header.Get("webhook-signature"); sig != "" && strings.Contains(body, sig) {
+			e.t.Fatalf("%s shows a signature the receiver got: %s", u.path(), sig)
+		}
+	}
+	if u.path() != "/deliveries/"+dlv {
+		e.t.Fatalf("the raw exchange is at %s", u.path())
+	}
 	u.inspect("delivery")
 }
 
