@@ -25,8 +25,9 @@ lint:
 	$(STATICCHECK) ./...
 
 # Node.js and the reference standardwebhooks package (signature
-# compatibility test), and Redocly CLI (OpenAPI lint, docs/lint_test.go);
-# PostgreSQL is installed and started by
+# compatibility test), Redocly CLI (OpenAPI lint, docs/lint_test.go), and
+# Debian's chromium (the dashboard's browser test,
+# internal/dashboard/e2e_test.go); PostgreSQL is installed and started by
 # scripts/with-postgres.sh.
 test-deps:
 	@bash scripts/test-deps.sh
@@ -35,7 +36,7 @@ test-deps:
 # package runs the shared conformance suite on it), then the scheduling
 # suite again with PostgreSQL as its store.
 test: vet lint test-deps
-	SLOTWIRE_REQUIRE_NPM=1 bash scripts/with-postgres.sh sh -c '\
+	SLOTWIRE_REQUIRE_NPM=1 SLOTWIRE_REQUIRE_BROWSER=1 bash scripts/with-postgres.sh sh -c '\
 	  $(GO) test -race -count=1 -timeout 20m ./... && \
 	  $(GO) test -race -count=1 -timeout 10m -tags postgres ./internal/scheduling/'
 

@@ -75,7 +75,16 @@ func chart(title string, bars []bar) template.HTML {
 		}
 		sb.WriteString(`</g>`)
 		if i%every == 0 || i == len(bars)-1 {
-			fmt.Fprintf(&sb, `<text x="%.1f" y="%d" class="label">%s</text>`, x, labelY, template.HTMLEscapeString(b.label))
+			// Under its bar; the first and last stay inside the chart.
+			anchor, lx := "middle", x+slot*0.35
+			switch {
+			case i == 0:
+				anchor, lx = "start", x
+			case i == len(bars)-1:
+				anchor, lx = "end", x+slot*0.7
+			}
+			fmt.Fprintf(&sb, `<text x="%.1f" y="%d" text-anchor="%s" class="label">%s</text>`, lx, labelY, anchor,
+				template.HTMLEscapeString(b.label))
 		}
 	}
 	sb.WriteString(`</svg>`)
