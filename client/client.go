@@ -315,6 +315,12 @@ func (c *Client) CreateFeedToken(ctx context.Context, endpointID string) (string
 	return out.Token, err
 }
 
+// DeleteFeedToken removes the endpoint's feed token: it stops working at
+// once, and the feed is read with an API key only.
+func (c *Client) DeleteFeedToken(ctx context.Context, endpointID string) error {
+	return c.Do(ctx, http.MethodDelete, "/v1/endpoints/"+url.PathEscape(endpointID)+"/feed-token", nil, nil)
+}
+
 // Recover replays, once each and in order, the endpoint's failed
 // deliveries created in [since, until) (a zero until means now) and
 // returns how many were queued.

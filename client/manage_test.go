@@ -101,3 +101,55 @@ func TestEventTypes(t *testing.T) {
 		t.Fatalf("after archiving the type its schema still applies: %v", err)
 	}
 }
+
+// TestHooksSettingsAndFeedToken: a REST hook is an endpoint that only
+// DeleteHook removes; strict event types refuse an unregistered type; a
+// deleted feed token stops reading the feed.
+func TestHooksSettingsAndFeedToken(t *testing.T) {
+	ctx := context.Background()
+	admin := startServer(t)
+	c := tenantClient(t, admin)
+	h, err := c.CreateHook(ctx, client.HookInput{TargetURL: "http://127.0.0.1:9/zap", Events: []string{"order.paid", "order.created"}})
+	if err != nil || !strings.HasPrefix(h.ID, "ep_") || h.TargetURL != "http://127.0.0.1:9/zap" || len(h.Events) != 2 || !strings.HasPrefix(h.Secret, "whsec_") {
+		t.Fatalf("CreateHook = %+v, %v", h, err)
+	}
+	if ep, err := c.GetEndpoint(ctx, h.ID); err != nil || !ep.RESTHook {
+		t.Fatalf("the hook's endpoint: %+v, %v", ep, err)
+	}
+	plain, err := c.CreateEndpoint(ctx, client.EndpointInput{URL: ptr("http://127.0.0.1:9/h"), EventTypes: &[]string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, c.DeleteHook(ctx, plain.ID), http.StatusNotFound, "not_found")
+	if err := c.DeleteHook(ctx, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetEndpoint(ctx, h.ID)
+	wantAPIError(t, err, http.StatusNotFound, "not_found")
+
+	if s, err := c.GetSettings(ctx); err != nil || s.StrictEventTypes {
+		t.Fatalf("GetSettings = %+v, %v", s, err)
+	}
+	if s, err := c.UpdateSettings(ctx, client.SettingsInput{StrictEventTypes: ptr(true)}); err != nil || !s.StrictEventTypes {
+		t.Fatalf("UpdateSettings = %+v, %v", s, err)
+	}
+	_, err = c.Publish(ctx, "nobody.registered.this", map[string]int{"n": 1}, "")
+	wantAPIError(t, err, http.StatusBadRequest, "invalid_request")
+	if s, err := c.UpdateSettings(ctx, client.SettingsInput{}); err != nil || !s.StrictEventTypes {
+		t.Fatalf("UpdateSettings with nothing to change = %+v, %v", s, err)
+	}
+
+	token, err := c.CreateFeedToken(ctx, plain.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := client.New(c.BaseURL, token)
+	if _, err := feed.Feed(ctx, plain.ID, "", 0); err != nil {
+		t.Fatalf("Feed with the token: %v", err)
+	}
+	if err := c.DeleteFeedToken(ctx, plain.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = feed.Feed(ctx, plain.ID, "", 0)
+	wantAPIError(t, err, http.StatusUnauthorized, "unauthorized")
+}
