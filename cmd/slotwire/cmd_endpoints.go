@@ -13,14 +13,15 @@ import (
 
 func endpointsCmd() *command {
 	t := func(c *command) *command { c.conn, c.json = connTenant, true; return c }
-	return &command{name: "endpoints", summary: "manage endpoints: create, change, enable, test, rotate secrets",
+	return &command{name: "endpoints", summary: "manage endpoints: create, change, enable, test, rotate secrets, feed tokens",
 		about: "The tenant's endpoints: receiver URLs and the event types they subscribe to.",
 		example: `slotwire endpoints create https://erp.example.com/hooks --types 'invoice.*,customer.created'
 slotwire endpoints list
 slotwire endpoints update ep_01M81SPGSR6XQ0H3M5Z18AQSWH --max-concurrency 4 --description ERP
 slotwire endpoints disable ep_01M81SPGSR6XQ0H3M5Z18AQSWH
 slotwire endpoints test ep_01M81SPGSR6XQ0H3M5Z18AQSWH
-slotwire endpoints rotate-secret ep_01M81SPGSR6XQ0H3M5Z18AQSWH --grace 24h`,
+slotwire endpoints rotate-secret ep_01M81SPGSR6XQ0H3M5Z18AQSWH --grace 24h
+slotwire endpoints feed-token ep_01M81SPGSR6XQ0H3M5Z18AQSWH`,
 		subs: []*command{
 			t(&command{name: "list", usage: "[--limit N] [--cursor C] [--all]", summary: "list endpoints, newest first",
 				example: "slotwire endpoints list\nslotwire endpoints list --all --json", setup: endpointsList}),
@@ -52,6 +53,13 @@ slotwire endpoints create https://erp.example.com/hooks --types '*' --input endp
 				about:   "Give the endpoint a new signing secret. During the grace period requests carry the signatures of the old and the new secret, so receivers can switch without a gap.",
 				example: "slotwire endpoints rotate-secret ep_01M81SPGSR6XQ0H3M5Z18AQSWH\nslotwire endpoints rotate-secret ep_01M81SPGSR6XQ0H3M5Z18AQSWH --grace 0s --secret whsec_…",
 				setup:   endpointsRotate}),
+			t(&command{name: "feed-token", usage: "ENDPOINT_ID [--delete]", nargs: 1, summary: "give the endpoint a read token for its feed (shown once), or remove it",
+				about: `Give the endpoint a new feed token and print it, shown only this once: a token that reads this
+endpoint's feed (GET /v1/endpoints/ID/feed) and nothing else, for a receiver that pulls its
+webhooks instead of taking them. The previous token stops working. With --delete, remove the
+token: the feed answers 401 to it from then on.`,
+				example: "slotwire endpoints feed-token ep_01M81SPGSR6XQ0H3M5Z18AQSWH\nslotwire endpoints feed-token ep_01M81SPGSR6XQ0H3M5Z18AQSWH --delete",
+				setup:   endpointsFeedToken}),
 		}}
 }
 
@@ -382,6 +390,31 @@ func endpointsRotate(fs *flag.FlagSet, c *cli) func([]string) error {
 		}
 		return c.emit(func(w io.Writer) {
 			fields(w, "secret?", r.Secret, "public key?", r.PublicKey, "old secret signs until", r.PreviousSecretUntil)
+		})
+	}
+}
+
+func endpointsFeedToken(fs *flag.FlagSet, c *cli) func([]string) error {
+	var del bool
+	fs.BoolVar(&del, "delete", false, "remove the endpoint's feed token instead")
+	return func(args []string) error {
+		cl, err := c.client(connTenant)
+		if err != nil {
+			return err
+		}
+		if del {
+			if err := cl.DeleteFeedToken(c.ctx, args[0]); err != nil {
+				return apiError(err)
+			}
+			return c.emit(func(w io.Writer) { fmt.Fprintln(w, "deleted the feed token of", args[0]) })
+		}
+		token, err := cl.CreateFeedToken(c.ctx, args[0])
+		if err != nil {
+			return apiError(err)
+		}
+		return c.emit(func(w io.Writer) {
+			fields(w, "endpoint", args[0], "feed token", token)
+			fmt.Fprintln(w, "\t(the feed token is shown only this once; the previous one no longer works)")
 		})
 	}
 }

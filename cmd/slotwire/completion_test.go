@@ -57,7 +57,7 @@ func TestBashCompletionCompletes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "slotwire.bash")
 	os.WriteFile(path, []byte(cliCall{}.must(t, "completion", "bash")), 0o600)
 	for line, want := range map[string]string{
-		"slotwire ":             "serve migrate tenant bench version tenants keys endpoints events deliveries recover event-types stats listen verify completion",
+		"slotwire ":             "serve migrate tenant bench version tenants keys settings endpoints hooks events deliveries recover event-types stats erasures portal-link listen verify completion",
 		"slotwire end":          "endpoints",
 		"slotwire endpoints cr": "create",
 		"slotwire endpoints r":  "rotate-secret",
@@ -68,6 +68,13 @@ func TestBashCompletionCompletes(t *testing.T) {
 		"slotwire verify --pub":                    "--public-key",
 		"slotwire serve --delivery-t":              "--delivery-timeout",
 		"slotwire tenant create --pl":              "--plan --plans",
+		"slotwire endpoints fe":                    "feed-token",
+		"slotwire endpoints feed-token ep_1 --d":   "--delete",
+		"slotwire hooks create --":                 "--api-key --events --json --profile --target-url --url --help",
+		"slotwire erasures create --":              "--api-key --customer-id --email --json --profile --url --help",
+		"slotwire settings s":                      "show set",
+		"slotwire settings set --s":                "--strict-event-types",
+		"slotwire portal-link --":                  "--api-key --json --profile --scopes --ttl --url --help",
 	} {
 		words := strings.Fields(line)
 		if strings.HasSuffix(line, " ") {
@@ -101,6 +108,8 @@ func TestFishCompletionCompletes(t *testing.T) {
 		"slotwire endpoints create https://x --ty": "--types",
 		"slotwire --profile p deliveries li":       "list",
 		"slotwire completion ":                     "bash fish zsh",
+		"slotwire erasures cr":                     "create",
+		"slotwire endpoints feed-token ep_1 --d":   "--delete",
 	} {
 		out, err := exec.Command(fish, "--no-config", "-c", "source "+shellQuote(path)+"; complete -C "+shellQuote(line)).CombinedOutput()
 		var got []string

@@ -11,7 +11,8 @@ func commandTree() *command {
 	for _, group := range [][]*command{
 		withSection("Server", serveCmd(), migrateCmd(), tenantCmd(), benchCmd(), versionCmd()),
 		withSection("API (a running server: --url and --api-key or --admin-token; see slotwire help config)",
-			tenantsCmd(), keysCmd(), endpointsCmd(), eventsCmd(), deliveriesCmd(), recoverCmd(), eventTypesCmd(), statsCmd(), listenCmd()),
+			tenantsCmd(), keysCmd(), settingsCmd(), endpointsCmd(), hooksCmd(), eventsCmd(), deliveriesCmd(), recoverCmd(), eventTypesCmd(),
+			statsCmd(), erasuresCmd(), portalLinkCmd(), listenCmd()),
 		withSection("Tools", verifyCmd(), completionCmd()),
 	} {
 		root.subs = append(root.subs, group...)
@@ -37,8 +38,9 @@ func versionCmd() *command {
 		}}
 }
 
-const configHelp = `Connection settings of the API commands (tenants, keys, endpoints, events, deliveries,
-recover, event-types, stats, listen), each taken from, in this order:
+const configHelp = `Connection settings of the API commands (tenants, keys, settings, endpoints, hooks, events,
+deliveries, recover, event-types, stats, erasures, portal-link, listen), each taken from, in this
+order:
 
   1. its flag:                  --url, --api-key, --admin-token
   2. its environment variable:  SLOTWIRE_URL, SLOTWIRE_API_KEY, SLOTWIRE_ADMIN_TOKEN
