@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -220,4 +222,44 @@ func TestCLISettings(t *testing.T) {
 	zap := cliCall{env: map[string]string{"SLOTWIRE_URL": s.url, "SLOTWIRE_API_KEY": key.Secret}}
 	zap.must(t, "settings", "show")
 	zap.want(t, 1, "missing_scope", "settings", "set", "--strict-event-types")
+}
+
+// TestCLIHealthcheck: exit 0 when /healthz says ok, else 1 with the reason;
+// no token needed.
+func TestCLIHealthcheck(t *testing.T) {
+	t.Parallel()
+	s := startCLIServer(t, nil)
+	if out := (cliCall{}).must(t, "healthcheck", "--url", s.url); out != "ok\n" {
+		t.Fatalf("healthcheck printed %q", out)
+	}
+	(cliCall{}).must(t, "healthcheck", "--url", s.url+"/healthz")
+	var h map[string]string
+	cliCall{}.jsonOf(t, &h, "healthcheck", "--url", s.url)
+	if h["status"] != "ok" {
+		t.Fatalf("healthcheck --json: %v", h)
+	}
+	full := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "reason": "storage is full"})
+	}))
+	defer full.Close()
+	r := cliCall{}.want(t, 1, "healthcheck: "+full.URL+"/healthz answered HTTP 503: unavailable (storage is full)", "healthcheck", "--url", full.URL)
+	if r.out != "" {
+		t.Fatalf("an unhealthy server: stdout %q", r.out)
+	}
+	if r := (cliCall{}).run(t, "healthcheck", "--url", full.URL, "--json"); r.code != 1 || !strings.Contains(r.out, `"reason": "storage is full"`) {
+		t.Fatalf("healthcheck --json of an unhealthy server: %+v", r)
+	}
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	cliCall{}.want(t, 1, "context deadline exceeded", "healthcheck", "--url", hang.URL, "--timeout", "100ms")
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	cliCall{}.want(t, 1, "connection refused", "healthcheck", "--url", closed.URL)
+	cliCall{}.want(t, 1, "answered HTTP 404: not a health answer", "healthcheck", "--url", full.URL+"/elsewhere")
+	cliCall{}.want(t, 2, `--url "127.0.0.1:8080": want http:// or https://`, "healthcheck", "--url", "127.0.0.1:8080")
 }

@@ -57,7 +57,7 @@ func TestBashCompletionCompletes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "slotwire.bash")
 	os.WriteFile(path, []byte(cliCall{}.must(t, "completion", "bash")), 0o600)
 	for line, want := range map[string]string{
-		"slotwire ":             "serve migrate tenant bench version tenants keys settings endpoints hooks events deliveries recover event-types stats erasures portal-link listen verify completion",
+		"slotwire ":             "serve migrate tenant healthcheck bench version tenants keys settings endpoints hooks events deliveries recover event-types stats erasures portal-link listen verify completion",
 		"slotwire end":          "endpoints",
 		"slotwire endpoints cr": "create",
 		"slotwire endpoints r":  "rotate-secret",
@@ -75,6 +75,7 @@ func TestBashCompletionCompletes(t *testing.T) {
 		"slotwire settings s":                      "show set",
 		"slotwire settings set --s":                "--strict-event-types",
 		"slotwire portal-link --":                  "--api-key --json --profile --scopes --ttl --url --help",
+		"slotwire healthcheck --":                  "--json --timeout --url --help",
 	} {
 		words := strings.Fields(line)
 		if strings.HasSuffix(line, " ") {

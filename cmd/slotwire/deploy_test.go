@@ -299,9 +299,7 @@ func TestDockerfile(t *testing.T) {
 	if len(d["VOLUME"]) != 1 || d["VOLUME"][0] != filepath.Dir(o.cfg.DB) || o.cfg.SecretKeyFile != "" {
 		t.Errorf("VOLUME %q: want the directory of --db %s (where slotwire.key is made too)", d["VOLUME"], o.cfg.DB)
 	}
-	if hc := strings.Join(d["HEALTHCHECK"], " "); !strings.Contains(hc, "http://127.0.0.1:"+port+"/healthz") {
-		t.Errorf("HEALTHCHECK %q does not check /healthz on port %s", hc, port)
-	}
+	checkHealthcheck(t, strings.Join(d["HEALTHCHECK"], " "), entry[0], port)
 	if o.logFormat != "json" {
 		t.Errorf("CMD: --log-format %s, want json", o.logFormat)
 	}
@@ -312,6 +310,33 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 	checkVariables(t, "Dockerfile", text)
+}
+
+// checkHealthcheck: the image's HEALTHCHECK runs "slotwire healthcheck" in
+// exec form (no shell, no curl) with flags that exist, on the port serve
+// listens on, and gives up before Docker's --timeout.
+func checkHealthcheck(t *testing.T, hc, binary, port string) {
+	t.Helper()
+	opts, exec, _ := strings.Cut(hc, "CMD ")
+	var argv []string
+	if json.Unmarshal([]byte(exec), &argv) != nil || len(argv) < 2 || argv[0] != binary || argv[1] != "healthcheck" {
+		t.Fatalf("HEALTHCHECK %q: want CMD [%q, \"healthcheck\", …], in exec form", hc, binary)
+	}
+	fs, _ := commandTree().find("healthcheck").flagSet(&cli{getenv: func(string) string { return "" }})
+	if pos, err := parseInterspersed(fs, argv[2:]); err != nil || len(pos) > 0 {
+		t.Fatalf("HEALTHCHECK %q: %v %q", argv, err, pos)
+	}
+	if u := fs.Lookup("url").Value.String(); u != "http://127.0.0.1:"+port {
+		t.Errorf("HEALTHCHECK --url %s: want http://127.0.0.1:%s, where serve listens", u, port)
+	}
+	m := regexp.MustCompile(`--timeout=(\S+)`).FindStringSubmatch(opts)
+	if m == nil {
+		t.Fatalf("HEALTHCHECK %q has no --timeout", hc)
+	}
+	docker, _ := time.ParseDuration(m[1])
+	if own, _ := parseDuration(fs.Lookup("timeout").Value.String()); own >= docker {
+		t.Errorf("HEALTHCHECK: slotwire healthcheck --timeout %s, want less than Docker's --timeout=%s", own, docker)
+	}
 }
 
 // TestProxyExamples: the Caddyfile and the nginx block proxy to serve's

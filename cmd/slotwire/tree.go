@@ -9,7 +9,7 @@ import (
 func commandTree() *command {
 	root := &command{about: "Slotwire: a self-hosted webhook engine for scheduling software."}
 	for _, group := range [][]*command{
-		withSection("Server", serveCmd(), migrateCmd(), tenantCmd(), benchCmd(), versionCmd()),
+		withSection("Server", serveCmd(), migrateCmd(), tenantCmd(), healthcheckCmd(), benchCmd(), versionCmd()),
 		withSection("API (a running server: --url and --api-key or --admin-token; see slotwire help config)",
 			tenantsCmd(), keysCmd(), settingsCmd(), endpointsCmd(), hooksCmd(), eventsCmd(), deliveriesCmd(), recoverCmd(), eventTypesCmd(),
 			statsCmd(), erasuresCmd(), portalLinkCmd(), listenCmd()),
