@@ -4,6 +4,7 @@
 //	slotwire serve              run the server (embedded SQLite by default)
 //	slotwire migrate            apply database migrations
 //	slotwire tenant create      create a tenant in the database and print its API key
+//	slotwire healthcheck        check a node's /healthz (a container's HEALTHCHECK)
 //	slotwire endpoints …        tenants, keys, endpoints, events, deliveries … through the API
 //	slotwire verify             check a webhook's signature
 //	slotwire completion bash    shell completion
