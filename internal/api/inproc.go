@@ -139,8 +139,9 @@ func narrow(held, want []string) []string {
 	return out
 }
 
-// withPrincipal serves an in-process request's tenant route as its
-// principal; ok is false for requests from the network.
+// withPrincipal returns the principal of an in-process request (nil for
+// requests from the network) and, for a tenant's, the request carrying
+// its tenant and key as an authenticated request does.
 func withPrincipal(r *http.Request) (*http.Request, *Principal) {
 	p := principalFrom(r.Context())
 	if p == nil || p.Tenant == nil {

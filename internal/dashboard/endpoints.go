@@ -137,14 +137,9 @@ func (d *Dashboard) updateEndpoint(w http.ResponseWriter, r *http.Request, s *se
 
 // saveEndpoint creates or updates an endpoint from the form, or, for the
 // form's "Try it" button, shows what the filter and transform make of the
-// example event.
+// example event. The catalog is read only to show the form again.
 func (d *Dashboard) saveEndpoint(w http.ResponseWriter, r *http.Request, s *session, id string) {
-	catalog, err := s.client.ListEventTypes(r.Context())
-	if err != nil {
-		d.fail(w, r, s, err)
-		return
-	}
-	f := readForm(r, id, catalog)
+	f := readForm(r, id)
 	if r.PostFormValue("action") == "preview" {
 		d.preview(r, s, &f)
 		d.showForm(w, r, s, f, http.StatusOK, "")
@@ -156,6 +151,7 @@ func (d *Dashboard) saveEndpoint(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	var saved *client.Endpoint
+	var err error
 	if id == "" {
 		var created *client.EndpointWithSecret
 		if created, err = s.client.CreateEndpoint(r.Context(), in); err == nil {
@@ -186,8 +182,10 @@ func (d *Dashboard) preview(r *http.Request, s *session, f *endpointForm) {
 			}
 		}
 	}
-	if typ == "" && len(f.Catalog) > 0 {
-		typ = f.Catalog[0].Type
+	if typ == "" {
+		if catalog, err := s.client.ListEventTypes(r.Context()); err == nil && len(catalog) > 0 {
+			typ = catalog[0].Type
+		}
 	}
 	f.PreviewType = typ
 	p, err := s.client.PreviewEndpoint(r.Context(), client.PreviewInput{EventType: typ, Filter: f.Filter,

@@ -58,7 +58,7 @@ func formOf(e *client.Endpoint) endpointForm {
 
 // readForm reads the posted form; catalog types ticked are split from the
 // other patterns so the form shows them again as they were.
-func readForm(r *http.Request, id string, catalog []client.EventType) endpointForm {
+func readForm(r *http.Request, id string) endpointForm {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	f := endpointForm{ID: id, Type: v("type"), URL: v("url"), Email: v("email"), Description: v("description"),
 		OtherTypes: v("other_types"), SourceApps: v("source_apps"), SourceTypes: v("source_types"),
@@ -68,7 +68,7 @@ func readForm(r *http.Request, id string, catalog []client.EventType) endpointFo
 		HeadersWas: strings.TrimSpace(strings.ReplaceAll(r.PostFormValue("headers_was"), "\r\n", "\n")),
 		AuthType:   v("auth_type"), Username: v("username"), TokenURL: v("token_url"), ClientID: v("client_id"),
 		Scope: v("scope"), HasAuth: v("has_auth") == "1", MaxConcurrency: v("max_concurrency"),
-		RateLimit: v("rate_limit"), Ordering: v("ordering"), Catalog: catalog, PreviewType: v("preview_type")}
+		RateLimit: v("rate_limit"), Ordering: v("ordering"), PreviewType: v("preview_type")}
 	f.EventTypes = r.PostForm["event_types"]
 	return f
 }
