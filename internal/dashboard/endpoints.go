@@ -15,13 +15,14 @@ type endpointRow struct {
 	Last        *client.Delivery
 }
 
-// target is what an endpoint delivers to, as the list and pages show it.
-func target(e *client.Endpoint) string {
+// target is what an endpoint delivers to, as the list, the links and the
+// titles show it.
+func target(e client.Endpoint) string {
 	switch e.Type {
 	case "email":
 		return e.Email
 	case "pull":
-		return "pull feed (no address)"
+		return "Pull feed " + e.ID
 	}
 	return e.URL
 }
@@ -91,7 +92,7 @@ func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *sess
 	if problem != "" {
 		status = http.StatusBadRequest
 	}
-	d.render(w, r, status, "endpoint.html", s, view{Title: target(e), Nav: "endpoints", Data: v,
+	d.render(w, r, status, "endpoint.html", s, view{Title: target(*e), Nav: "endpoints", Data: v,
 		Error: problem, Notice: notice(r)})
 }
 

@@ -128,6 +128,7 @@ func funcs(a assets) template.FuncMap {
 		"statusTag": statusTag,
 		"codeClass": codeClass,
 		"join":      strings.Join,
+		"target":    target,
 		"list":      func(v ...string) []string { return v },
 		"hourChart": hourChart,
 		"dayChart":  dayChart,
